@@ -1,0 +1,80 @@
+/**
+ * Typed errors of the core. Libraries throw these; the HTTP exception filter and the
+ * CLI map them to status codes / exit codes in one place each.
+ */
+
+/** One thing wrong with the input: which field, the value given and what is allowed. */
+export interface FieldProblem {
+  field: string;
+  value: unknown;
+  /** What would be accepted, e.g. "an integer from 1 to 500". */
+  allowed: string;
+}
+
+/** Input that breaks the contract (HTTP 422, CLI exit 2). Lists every failing field. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map(describeProblem).join('; '));
+  }
+
+  static of(field: string, value: unknown, allowed: string): InvalidInputError {
+    return new InvalidInputError([{ field, value, allowed }]);
+  }
+}
+
+export function describeProblem({ field, value, allowed }: FieldProblem): string {
+  return `${field}: got ${formatValue(value)}; expected ${allowed}`;
+}
+
+function formatValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? typeof value;
+  } catch {
+    text = typeof value;
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Something asked for does not exist (HTTP 404). */
+export class NotFoundError extends Error {
+  override readonly name: string = 'NotFoundError';
+}
+
+/** No candles for any requested symbol in the range (HTTP 404, CLI exit 3). */
+export class NoDataError extends NotFoundError {
+  override readonly name = 'NoDataError';
+}
+
+/** A data file that is not Parquet or lacks a required column (HTTP 422). Names the file. */
+export class DataFileError extends Error {
+  override readonly name = 'DataFileError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+/** The operation does not fit the current state, e.g. cancelling a finished task (HTTP 409). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/** A run was stopped because its task was cancelled. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor(message = 'The task was cancelled') {
+    super(message);
+  }
+}
+
+/** Lets long work stop between symbols and data chunks; returns true once cancelled. */
+export type CancellationCheck = () => boolean;
+
+export function throwIfCancelled(isCancelled: CancellationCheck | undefined): void {
+  if (isCancelled?.()) throw new CancelledError();
+}
