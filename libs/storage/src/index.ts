@@ -1,0 +1,5 @@
+export * from './atomic-file';
+export * from './cleanup';
+export * from './manifest';
+export * from './result-store';
+export * from './run-id';

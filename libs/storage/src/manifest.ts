@@ -1,0 +1,63 @@
+/** The finished states a run folder can record (SPEC §7). */
+export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export const RESULT_FILE_NAME = 'result.json';
+export const MANIFEST_FILE_NAME = 'manifest.json';
+
+export interface ResultFileEntry {
+  name: string;
+  /** Relative to RESULTS_DIR, e.g. "{id}/result.json". */
+  path: string;
+  size_bytes: number;
+  /** md5 of the file's bytes, hex. */
+  checksum: string;
+}
+
+/** What the run was asked to do: the same fields as the task:{id} hash and the request. */
+export interface RunRequestRecord {
+  strategy: string;
+  params: Record<string, unknown>;
+  symbols: string[];
+  start_date: string;
+  end_date: string;
+  timeframe: string;
+}
+
+export interface RunSummary {
+  total_signals: number;
+  symbols_processed: number;
+  symbols_failed: number;
+  average_execution_time_per_symbol_ms: number;
+  /**
+   * Mean trade return over every trade of the run, in percent (null without trades).
+   * Not in SPEC §7's list: kept here so /history can filter by return without opening results.
+   */
+  avg_return: number | null;
+}
+
+/** manifest.json: SPEC §7, one per run folder, written last so its presence means "finished". */
+export interface Manifest extends RunRequestRecord {
+  task_id: string;
+  status: FinalStatus;
+  result_files: ResultFileEntry[];
+  metadata: {
+    created_at: string | null;
+    started_at: string | null;
+    finished_at: string;
+    duration_ms: number | null;
+    execution_host: string;
+    environment: string;
+    worker_id: string | null;
+  };
+  summary: RunSummary;
+  error: { occurred: boolean; message: string | null };
+}
+
+export const EMPTY_SUMMARY: RunSummary = {
+  total_signals: 0,
+  symbols_processed: 0,
+  symbols_failed: 0,
+  average_execution_time_per_symbol_ms: 0,
+  avg_return: null,
+};

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError } from '@app/common';
+import { writeFileAtomic } from './atomic-file';
+import {
+  FINAL_STATUSES,
+  Manifest,
+  MANIFEST_FILE_NAME,
+  RESULT_FILE_NAME,
+  ResultFileEntry,
+} from './manifest';
+import { isRunId } from './run-id';
+
+export type ManifestFields = Omit<Manifest, 'task_id' | 'status' | 'result_files'>;
+
+/** A result file ready to be sent: where it is and how big. */
+export interface StoredResultFile {
+  path: string;
+  size_bytes: number;
+}
+
+/**
+ * The run folders under RESULTS_DIR (SPEC §7): `{id}/result.json` + `{id}/manifest.json`.
+ * The result is written first and the manifest last, each atomically, so a manifest on disk
+ * always describes a complete run, and a reader never sees half a file.
+ */
+export class ResultStore {
+  /** Manifests of finished runs never change, so each is parsed once per process. */
+  private readonly manifestCache = new Map<string, Manifest>();
+
+  constructor(readonly resultsDir: string) {}
+
+  /** The run's folder. Ids that are not UUIDs are unknown by definition: no path is built. */
+  runDir(id: string): string {
+    if (!isRunId(id))
+      throw new NotFoundError(`No run with id ${JSON.stringify(id)} (ids are UUIDs)`);
+    return join(this.resultsDir, id.toLowerCase());
+  }
+
+  /** Stores a completed run: result.json, then manifest.json with the result's md5. */
+  async saveCompleted(id: string, resultJson: string, fields: ManifestFields): Promise<Manifest> {
+    const dir = this.runDir(id);
+    await mkdir(dir, { recursive: true });
+    const bytes = Buffer.from(resultJson, 'utf8');
+    await writeFileAtomic(join(dir, RESULT_FILE_NAME), bytes);
+    const resultFile: ResultFileEntry = {
+      name: RESULT_FILE_NAME,
+      path: `${id.toLowerCase()}/${RESULT_FILE_NAME}`,
+      size_bytes: bytes.length,
+      checksum: createHash('md5').update(bytes).digest('hex'),
+    };
+    return this.writeManifest({
+      task_id: id,
+      status: 'completed',
+      result_files: [resultFile],
+      ...fields,
+    });
+  }
+
+  /**
+   * Stores a run that ended without a result (failed or cancelled): a manifest only. A result
+   * file left by a race (cancelled just after the result was written) is removed first.
+   */
+  async saveUnfinished(
+    id: string,
+    status: 'failed' | 'cancelled',
+    fields: ManifestFields,
+  ): Promise<Manifest> {
+    const dir = this.runDir(id);
+    await mkdir(dir, { recursive: true });
+    await rm(join(dir, RESULT_FILE_NAME), { force: true });
+    return this.writeManifest({ task_id: id, status, result_files: [], ...fields });
+  }
+
+  private async writeManifest(manifest: Manifest): Promise<Manifest> {
+    await writeFileAtomic(
+      join(this.runDir(manifest.task_id), MANIFEST_FILE_NAME),
+      `${JSON.stringify(manifest, null, 2)}\n`,
+    );
+    this.manifestCache.set(manifest.task_id.toLowerCase(), manifest);
+    return manifest;
+  }
+
+  /** The run's manifest, or undefined when the run is unknown or not finished. */
+  async readManifest(id: string): Promise<Manifest | undefined> {
+    if (!isRunId(id)) return undefined;
+    const key = id.toLowerCase();
+    const cached = this.manifestCache.get(key);
+    if (cached) return cached;
+    let text: string;
+    try {
+      text = await readFile(join(this.runDir(key), MANIFEST_FILE_NAME), 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    const manifest = parseManifest(text);
+    if (manifest) this.manifestCache.set(key, manifest);
+    return manifest;
+  }
+
+  /** Where the completed run's result.json is; NotFoundError when there is none. */
+  async resultFile(id: string): Promise<StoredResultFile> {
+    const path = join(this.runDir(id), RESULT_FILE_NAME);
+    try {
+      const stats = await stat(path);
+      return { path, size_bytes: stats.size };
+    } catch (error) {
+      if (isMissing(error)) throw new NotFoundError(`No result for run "${id}"`);
+      throw error;
+    }
+  }
+
+  /** The completed run's result.json as text; NotFoundError when there is none. */
+  async readResultText(id: string): Promise<string> {
+    const { path } = await this.resultFile(id);
+    return readFile(path, 'utf8');
+  }
+
+  /** Ids of every run folder (finished or not), in no particular order. */
+  async listRunIds(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.resultsDir, { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+    return entries.filter((entry) => entry.isDirectory() && isRunId(entry.name)).map((e) => e.name);
+  }
+
+  /** Every finished run's manifest, newest finished first. Unreadable manifests are skipped. */
+  async listManifests(): Promise<Manifest[]> {
+    const ids = await this.listRunIds();
+    const present = new Set(ids);
+    for (const id of this.manifestCache.keys()) if (!present.has(id)) this.manifestCache.delete(id);
+    const manifests = await Promise.all(ids.map((id) => this.readManifest(id)));
+    return manifests
+      .filter((manifest): manifest is Manifest => manifest !== undefined)
+      .sort((a, b) => b.metadata.finished_at.localeCompare(a.metadata.finished_at));
+  }
+
+  /** Deletes a run folder and forgets its manifest. */
+  async removeRun(id: string): Promise<void> {
+    await rm(this.runDir(id), { recursive: true, force: true });
+    this.manifestCache.delete(id.toLowerCase());
+  }
+}
+
+function parseManifest(text: string): Manifest | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Manifest>;
+    const valid =
+      typeof value.task_id === 'string' &&
+      FINAL_STATUSES.includes(value.status as Manifest['status']) &&
+      typeof value.metadata?.finished_at === 'string';
+    return valid ? (value as Manifest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
