@@ -1,9 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 
 /** A private redis-server for one test file: its own port and directory, never the shared 6379. */
 export interface PrivateRedis {
@@ -30,25 +29,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Polls with a raw PING: no client library, so no reconnect timers outlive the check. */
 async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
+  const ping = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setTimeout(500);
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(false));
     });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer`);
-      await new Promise((r) => setTimeout(r, 20));
-    } finally {
-      client.disconnect();
-    }
+  while (!(await ping())) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
