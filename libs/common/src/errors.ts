@@ -78,3 +78,23 @@ export type CancellationCheck = () => boolean;
 export function throwIfCancelled(isCancelled: CancellationCheck | undefined): void {
   if (isCancelled?.()) throw new CancelledError();
 }
+
+/**
+ * Why a run failed, as a stable code: workers report it with a failure so that the API can
+ * answer a synchronous run with the right status (422, 404, 504...) without parsing messages.
+ */
+export const FAILURE_CODES = [
+  'invalid_input',
+  'no_data',
+  'data_file',
+  'timeout',
+  'internal',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+export function failureCodeOf(error: unknown): FailureCode {
+  if (error instanceof InvalidInputError) return 'invalid_input';
+  if (error instanceof NoDataError) return 'no_data';
+  if (error instanceof DataFileError) return 'data_file';
+  return 'internal';
+}

@@ -119,7 +119,7 @@ describe('TaskStateStore (real Redis)', () => {
       current: 'queued',
     });
     await store.markRunning(taskId, REQUEST, '');
-    await store.fail(taskId, 'boom');
+    await store.fail(taskId, 'boom', 'data_file');
     expect(await store.cancel(taskId)).toEqual({
       ok: false,
       reason: 'conflict',
@@ -132,6 +132,14 @@ describe('TaskStateStore (real Redis)', () => {
     });
     expect(await store.reportProgress(taskId, 0.9)).toBe(false);
     expect((await store.get(taskId))?.error).toBe('boom');
+    await settle(3);
+    expect(events.find((e) => e.task_id === taskId && e.status === 'failed')).toEqual({
+      task_id: taskId,
+      status: 'failed',
+      progress: 0,
+      error: 'boom',
+      error_code: 'data_file',
+    });
     expect(await store.cancel(nextId())).toEqual({ ok: false, reason: 'missing' });
   });
 

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { FAILURE_CODES, FailureCode } from '@app/common';
 import {
   activeTasksKey,
   TaskEvent,
@@ -24,7 +25,7 @@ for status in string.gmatch(ARGV[5], '%S+') do
 end
 if not allowed then return {'conflict', current} end
 local fields = {'status', ARGV[4]}
-for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 local state = redis.call('HMGET', KEYS[1], 'task_id', 'progress', 'error')
@@ -33,7 +34,7 @@ if ARGV[4] == 'completed' or ARGV[4] == 'failed' or ARGV[4] == 'cancelled' then
 else
   redis.call('ZADD', KEYS[2], ARGV[3], state[1])
 end
-redis.call('PUBLISH', ARGV[1], cjson.encode({task_id = state[1], status = ARGV[4], progress = tonumber(state[2]), error = state[3]}))
+redis.call('PUBLISH', ARGV[1], cjson.encode({task_id = state[1], status = ARGV[4], progress = tonumber(state[2]), error = state[3], error_code = ARGV[6]}))
 return {'ok', current}
 `;
 
@@ -191,11 +192,19 @@ export class TaskStateStore {
     });
   }
 
-  async fail(taskId: string, message: string): Promise<TransitionResult> {
-    return this.transition(taskId, ['queued', 'running'], 'failed', {
-      finished_at: this.now().toISOString(),
-      error: message,
-    });
+  /** queued|running -> failed; `code` travels with the published event (not the hash). */
+  async fail(
+    taskId: string,
+    message: string,
+    code: FailureCode = 'internal',
+  ): Promise<TransitionResult> {
+    return this.transition(
+      taskId,
+      ['queued', 'running'],
+      'failed',
+      { finished_at: this.now().toISOString(), error: message },
+      code,
+    );
   }
 
   async cancel(taskId: string, reason = 'Cancelled by request'): Promise<TransitionResult> {
@@ -230,6 +239,7 @@ export class TaskStateStore {
     from: readonly TaskStatus[],
     to: TaskStatus,
     fields: Record<string, string>,
+    errorCode: FailureCode | '' = '',
   ): Promise<TransitionResult> {
     const [outcome, current] = await this.redis.taskTransition(
       taskKey(taskId),
@@ -239,6 +249,7 @@ export class TaskStateStore {
       String(this.now().getTime()),
       to,
       from.join(' '),
+      errorCode,
       ...Object.entries(fields).flat(),
     );
     if (outcome === 'ok') return { ok: true, previous: current as TaskStatus };
@@ -282,6 +293,9 @@ export function decodeTaskEvent(message: string): TaskEvent | undefined {
     status: event.status as TaskStatus,
     progress: typeof event.progress === 'number' ? event.progress : 0,
     error: typeof event.error === 'string' && event.error !== '' ? event.error : null,
+    ...(FAILURE_CODES.includes(event.error_code as FailureCode) && {
+      error_code: event.error_code,
+    }),
   };
 }
 

@@ -1,3 +1,5 @@
+import { FailureCode } from '@app/common';
+
 /** Lifecycle of an asynchronous backtest (SPEC §6): queued -> running -> completed | failed | cancelled. */
 export const TASK_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -37,6 +39,8 @@ export interface TaskEvent {
   status: TaskStatus;
   progress: number;
   error: string | null;
+  /** Why a task failed, on its `failed` event only. */
+  error_code?: FailureCode;
 }
 
 export function taskKey(taskId: string): string {

@@ -1,0 +1,6 @@
+export * from './config.module';
+export * from './logger';
+export * from './queue';
+export * from './redis.module';
+export * from './task-state.module';
+export * from './metrics/metrics.service';
