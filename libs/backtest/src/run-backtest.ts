@@ -1,0 +1,134 @@
+import { performance } from 'node:perf_hooks';
+import { CancellationCheck, NoDataError, throwIfCancelled } from '@app/common';
+import { CandleFileCache, kstDateRange, loadCandles } from '@app/data';
+import { buildSymbolResult, getStrategy, SymbolResult } from '@app/strategies';
+import { BacktestRequest } from './request';
+import { FailedSymbol, RESULT_VERSION, ResultDocument } from './result-document';
+
+/** What happens during a run, for logs (SPEC §6 log lines) and progress. */
+export type BacktestEvent =
+  | { kind: 'symbol-started'; symbol: string; index: number; total: number }
+  | { kind: 'data-loaded'; symbol: string; rows: number; progress: number }
+  | {
+      kind: 'symbol-finished';
+      symbol: string;
+      index: number;
+      total: number;
+      signals: number;
+      progress: number;
+    };
+
+export interface BacktestContext {
+  dataRoot: string;
+  runId: string;
+  environment: string;
+  executionHost: string;
+  workerId?: string;
+  cache?: CandleFileCache;
+  /** Checked between symbols, between data chunks and every 65,536 bars. */
+  isCancelled?: CancellationCheck;
+  onEvent?: (event: BacktestEvent) => void;
+}
+
+export interface BacktestOutcome {
+  result: ResultDocument;
+  /** Wall time spent on each symbol that had data, ms (for the manifest's summary). */
+  symbolMs: number[];
+  /** Candles read over all symbols. */
+  candles: number;
+}
+
+/**
+ * The one use case: request -> load each symbol's candles -> run the strategy -> the result
+ * document (SPEC §4). Symbols without candles in range go to `symbols_failed`; when no symbol
+ * has any, the run fails with `NoDataError`. The worker, the CLI and the tests all call this.
+ */
+export async function runBacktest(
+  request: BacktestRequest,
+  context: BacktestContext,
+): Promise<BacktestOutcome> {
+  const started = performance.now();
+  const strategy = getStrategy(request.strategy);
+  if (!strategy) throw new Error(`Strategy ${request.strategy} is not registered`);
+  const range = kstDateRange(request.start_date, request.end_date);
+  const { isCancelled, onEvent } = context;
+  const total = request.symbols.length;
+  const symbols: SymbolResult[] = [];
+  const failed: FailedSymbol[] = [];
+  const symbolMs: number[] = [];
+  let candlesRead = 0;
+
+  for (const [offset, symbol] of request.symbols.entries()) {
+    throwIfCancelled(isCancelled);
+    const symbolStarted = performance.now();
+    onEvent?.({ kind: 'symbol-started', symbol, index: offset + 1, total });
+    const candles = await loadCandles(context.dataRoot, symbol, request.timeframe, range, {
+      isCancelled,
+      cache: context.cache,
+    });
+    candlesRead += candles.length;
+    onEvent?.({
+      kind: 'data-loaded',
+      symbol,
+      rows: candles.length,
+      progress: (offset + 0.5) / total,
+    });
+    let signalCount = 0;
+    if (candles.length === 0) {
+      failed.push({ symbol, reason: `No candles in range ${describeRange(request)}` });
+    } else {
+      const symbolResult = buildSymbolResult(
+        symbol,
+        candles,
+        strategy.run(candles, request.params, { isCancelled }),
+      );
+      symbols.push(symbolResult);
+      signalCount = symbolResult.samples;
+      symbolMs.push(performance.now() - symbolStarted);
+    }
+    const progress = (offset + 1) / total;
+    onEvent?.({
+      kind: 'symbol-finished',
+      symbol,
+      index: offset + 1,
+      total,
+      signals: signalCount,
+      progress,
+    });
+  }
+
+  if (symbols.length === 0) {
+    throw new NoDataError(
+      `No data found for symbols [${request.symbols.join(', ')}] in range ${describeRange(request)}`,
+    );
+  }
+  const result: ResultDocument = {
+    version: RESULT_VERSION,
+    run_id: context.runId,
+    strategy: request.strategy,
+    params: request.params,
+    start_date: request.start_date,
+    end_date: request.end_date,
+    timeframe: request.timeframe,
+    total_signals: symbols.reduce((sum, symbol) => sum + symbol.samples, 0),
+    execution_time: roundSeconds((performance.now() - started) / 1000),
+    symbols,
+    symbols_failed: failed,
+    metadata: {
+      execution_date: new Date().toISOString(),
+      environment: context.environment,
+      execution_host: context.executionHost,
+      ...(context.workerId !== undefined && { worker_id: context.workerId }),
+    },
+  };
+  return { result, symbolMs, candles: candlesRead };
+}
+
+function describeRange(request: BacktestRequest): string {
+  return `${request.start_date}..${request.end_date} (KST) at timeframe ${request.timeframe}`;
+}
+
+/** Microsecond precision is plenty for a duration in seconds and keeps the JSON short. */
+function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
+}
