@@ -1,6 +1,6 @@
 import { FieldProblem, InvalidInputError } from '@app/common';
 import { kstDateRange, parseSymbol, parseTimeframe, Timeframe } from '@app/data';
-import { resolveParams, ResolvedParams, StrategyDefinition } from '@app/strategies';
+import { resolveParams, ResolvedParams } from '@app/strategies';
 
 /** Most symbols one run may cover: keeps a single request's work and result size bounded. */
 export const MAX_SYMBOLS_PER_RUN = 100;
@@ -30,9 +30,7 @@ export const REQUEST_FIELDS = [
  * Validates a raw request (HTTP body, CLI flags, job data) into a `BacktestRequest`, reporting
  * every failing field at once in one `InvalidInputError`.
  */
-export function parseBacktestRequest(
-  raw: unknown,
-): BacktestRequest & { definition: StrategyDefinition } {
+export function parseBacktestRequest(raw: unknown): BacktestRequest {
   const problems: FieldProblem[] = [];
   const collect = <T>(parse: () => T): T | undefined => {
     try {
@@ -69,7 +67,6 @@ export function parseBacktestRequest(
     timeframe,
     start_date: body.start_date as string,
     end_date: body.end_date as string,
-    definition: resolved.strategy,
   };
 }
 

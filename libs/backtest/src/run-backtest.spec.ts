@@ -1,0 +1,209 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelledError, InvalidInputError, NoDataError } from '@app/common';
+import { kstDateRange, loadCandles } from '@app/data';
+import { getStrategy } from '@app/strategies';
+import { ResultStore } from '@app/storage';
+import { parseBacktestRequest } from './request';
+import { BacktestEvent, runBacktest } from './run-backtest';
+import { recordCompletedRun } from './run-record';
+
+const SAMPLE_DATA = join(__dirname, '../../../data');
+const CONTEXT = {
+  dataRoot: SAMPLE_DATA,
+  runId: 'run-1',
+  environment: 'test',
+  executionHost: 'host',
+};
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseBacktestRequest(raw);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.problems.map((p) => p.field);
+    throw error;
+  }
+  return [];
+}
+
+describe('parseBacktestRequest', () => {
+  const valid = {
+    strategy: 'volume_long_candle',
+    symbols: ['eth_btc', 'LTC_BTC', 'ETH_BTC'],
+    timeframe: '5m',
+    start_date: '2018-01-10',
+    end_date: '2018-01-31',
+  };
+
+  it('normalises symbols and timeframe, de-duplicates symbols and fills every default', () => {
+    const request = parseBacktestRequest(valid);
+    expect(request.symbols).toEqual(['ETH_BTC', 'LTC_BTC']);
+    expect(request.timeframe).toBe('5M');
+    expect(request.params).toEqual({
+      vol_ma_window: 20,
+      vol_multiplier: 1.5,
+      body_pct: 0.02,
+      hold_period_bars: 1,
+    });
+  });
+
+  it('reports every failing field at once', () => {
+    expect(
+      problemsOf({
+        strategy: 'nope',
+        symbols: ['../x'],
+        timeframe: '2H',
+        start_date: '2018-13-01',
+        end_date: 'x',
+        extra: 1,
+      }).sort(),
+    ).toEqual(['end_date', 'extra', 'start_date', 'strategy', 'symbols[0]', 'timeframe']);
+  });
+
+  it('refuses a reversed date range, an empty symbol list and too many symbols', () => {
+    expect(problemsOf({ ...valid, start_date: '2018-02-01', end_date: '2018-01-01' })).toEqual([
+      'start_date',
+      'end_date',
+    ]);
+    expect(problemsOf({ ...valid, symbols: [] })).toEqual(['symbols']);
+    expect(
+      problemsOf({ ...valid, symbols: Array.from({ length: 101 }, (_, i) => `S${i}_BTC`) }),
+    ).toEqual(['symbols']);
+  });
+});
+
+describe('runBacktest on the sample data', () => {
+  const request = parseBacktestRequest({
+    strategy: 'volume_zone_breakout',
+    params: { volume_window: 30 },
+    symbols: ['ETH_BTC', 'DOGE_BTC', 'LTC_BTC'],
+    timeframe: '5M',
+    start_date: '2018-01-10',
+    end_date: '2018-01-31',
+  });
+
+  it('produces the SPEC §4 document, with symbols lacking data in symbols_failed', async () => {
+    const { result, symbolMs, candles } = await runBacktest(request, {
+      ...CONTEXT,
+      workerId: 'w1',
+    });
+    expect(result).toMatchObject({
+      version: '1.1.0',
+      run_id: 'run-1',
+      strategy: 'volume_zone_breakout',
+      params: {
+        volume_window: 30,
+        top_percentile: 0.2,
+        breakout_buffer: 0.01,
+        hold_period_bars: 1,
+        num_bins: 20,
+        include_wicks: true,
+      },
+      timeframe: '5M',
+      start_date: '2018-01-10',
+      end_date: '2018-01-31',
+      symbols_failed: [
+        {
+          symbol: 'DOGE_BTC',
+          reason: expect.stringContaining('No candles in range 2018-01-10..2018-01-31'),
+        },
+      ],
+      metadata: { environment: 'test', execution_host: 'host', worker_id: 'w1' },
+    });
+    expect(result.symbols.map((s) => s.symbol)).toEqual(['ETH_BTC', 'LTC_BTC']);
+    expect(result.total_signals).toBe(result.symbols[0].samples + result.symbols[1].samples);
+    expect(result.total_signals).toBeGreaterThan(0);
+    expect(symbolMs).toHaveLength(2);
+    expect(candles).toBe(result.symbols[0].candles + result.symbols[1].candles);
+
+    // The per-symbol numbers are the strategy's on the same candles: nothing lost on the way.
+    const eth = await loadCandles(
+      SAMPLE_DATA,
+      'ETH_BTC',
+      '5M',
+      kstDateRange('2018-01-10', '2018-01-31'),
+    );
+    const signals = getStrategy('volume_zone_breakout')!.run(eth, request.params);
+    expect(result.symbols[0].candles).toBe(eth.length);
+    expect(result.symbols[0].signals.map((s) => s.timestamp)).toEqual(
+      Array.from(signals.indices, (i) => new Date(eth.timestamp[i]).toISOString()),
+    );
+  });
+
+  it('reports progress rising to 1 with the SPEC §6 events in order', async () => {
+    const events: BacktestEvent[] = [];
+    await runBacktest(request, { ...CONTEXT, onEvent: (event) => events.push(event) });
+    expect(events.map((e) => `${e.kind}:${e.symbol}`)).toEqual([
+      'symbol-started:ETH_BTC',
+      'data-loaded:ETH_BTC',
+      'symbol-finished:ETH_BTC',
+      'symbol-started:DOGE_BTC',
+      'data-loaded:DOGE_BTC',
+      'symbol-finished:DOGE_BTC',
+      'symbol-started:LTC_BTC',
+      'data-loaded:LTC_BTC',
+      'symbol-finished:LTC_BTC',
+    ]);
+    const progress = events.flatMap((e) => ('progress' in e ? [e.progress] : []));
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(1);
+  });
+
+  it('fails with NoDataError naming the symbols and range when no symbol has candles', async () => {
+    const none = parseBacktestRequest({ ...request, symbols: ['DOGE_BTC'], params: {} });
+    await expect(runBacktest(none, CONTEXT)).rejects.toThrow(NoDataError);
+    await expect(runBacktest(none, CONTEXT)).rejects.toThrow(
+      'No data found for symbols [DOGE_BTC] in range 2018-01-10..2018-01-31',
+    );
+  });
+
+  it('stops between symbols once cancelled', async () => {
+    let finished = 0;
+    await expect(
+      runBacktest(request, {
+        ...CONTEXT,
+        isCancelled: () => finished > 0,
+        onEvent: (event) => {
+          if (event.kind === 'symbol-finished') finished++;
+        },
+      }),
+    ).rejects.toThrow(CancelledError);
+    expect(finished).toBe(1);
+  });
+
+  it('records a run folder whose manifest summarises the result', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coin-run-'));
+    try {
+      const store = new ResultStore(dir);
+      const runId = '3f2b1c4d-0000-4000-8000-000000000001';
+      const outcome = await runBacktest(request, { ...CONTEXT, runId });
+      const manifest = await recordCompletedRun(store, request, outcome, {
+        created_at: '2024-01-01T00:00:00.000Z',
+        started_at: '2024-01-01T00:00:01.000Z',
+        finished_at: '2024-01-01T00:00:03.500Z',
+        execution_host: 'host',
+        environment: 'test',
+        worker_id: null,
+      });
+      const trades = outcome.result.symbols.flatMap((s) =>
+        s.signals.map((signal) => signal.return_pct * 100),
+      );
+      expect(manifest.summary).toMatchObject({
+        total_signals: outcome.result.total_signals,
+        symbols_processed: 2,
+        symbols_failed: 1,
+      });
+      expect(manifest.summary.avg_return).toBeCloseTo(
+        trades.reduce((a, b) => a + b, 0) / trades.length,
+        10,
+      );
+      expect(manifest.metadata.duration_ms).toBe(2500);
+      expect(JSON.parse(readFileSync(join(dir, runId, 'result.json'), 'utf8'))).toEqual(
+        outcome.result,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
