@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { InvalidInputError } from '@app/common';
+import { join } from 'node:path';
+import { parseFlags } from '../args';
+import { benchParquetLoad } from '../bench/parquet-bench';
+import { benchStrategies } from '../bench/strategy-bench';
+
+export const BENCH_HELP = `Usage: cli bench [--runs N] [--candles N] [--seed N]
+
+Benchmarks on seeded one-minute candles (a year = 525,600 per symbol), single thread, and
+prints JSON: candles/s of each strategy on in-memory arrays, and Parquet rows/s loading a
+one-year file. Medians of --runs runs (default 7). Not a test: figures depend on the machine.`;
+
+export async function benchCommand(args: string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    {
+      runs: { type: 'string', default: '7' },
+      candles: { type: 'string', default: '525600' },
+      seed: { type: 'string', default: '42' },
+    },
+    'bench',
+  );
+  const runs = positiveInteger(flags.runs, '--runs');
+  const candles = positiveInteger(flags.candles, '--candles');
+  const seed = positiveInteger(flags.seed, '--seed');
+  const tmpDir = mkdtempSync(join(tmpdir(), 'coin-bench-'));
+  try {
+    const strategies = benchStrategies({ candles, runs, seed });
+    const parquet = await benchParquetLoad({ tmpDir, runs });
+    const report = {
+      machine: { node: process.version, cpus: availableParallelism() },
+      strategies,
+      parquet_load_one_year: parquet,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+function positiveInteger(value: string | boolean | undefined, flag: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < 1)
+    throw InvalidInputError.of(flag, value, 'a whole number, 1 or more');
+  return number;
+}

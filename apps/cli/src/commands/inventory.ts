@@ -1,0 +1,47 @@
+import { InvalidInputError } from '@app/common';
+import { loadConfig } from '@app/config';
+import { listInventory } from '@app/data';
+import { parseFlags } from '../args';
+
+export const INVENTORY_HELP = `Usage: cli inventory [--symbol S] [--timeframe TF] [--year YYYY] [--data-root DIR] [--json]
+
+Lists the Parquet files under the data root: symbol, timeframe, year, rows, first and last
+candle (UTC) and size. Unreadable files are listed with their error.`;
+
+export async function inventoryCommand(args: string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    {
+      symbol: { type: 'string' },
+      timeframe: { type: 'string' },
+      year: { type: 'string' },
+      'data-root': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    'inventory',
+  );
+  const config = loadConfig({
+    ...process.env,
+    ...(typeof flags['data-root'] === 'string' && { DATA_ROOT: flags['data-root'] }),
+  });
+  const year = typeof flags.year === 'string' ? Number(flags.year) : undefined;
+  if (year !== undefined && !Number.isInteger(year))
+    throw InvalidInputError.of('--year', flags.year, 'a year such as 2024');
+  const entries = await listInventory(config.dataRoot, {
+    ...(typeof flags.symbol === 'string' && { symbol: flags.symbol }),
+    ...(typeof flags.timeframe === 'string' && { timeframe: flags.timeframe }),
+    ...(year !== undefined && { year }),
+  });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+    return 0;
+  }
+  if (entries.length === 0) process.stdout.write(`No candle files under ${config.dataRoot}\n`);
+  for (const entry of entries) {
+    const span = entry.error ?? `${entry.first_timestamp ?? '-'} .. ${entry.last_timestamp ?? '-'}`;
+    process.stdout.write(
+      `${entry.path.padEnd(32)} ${String(entry.rows ?? '?').padStart(9)} rows ${(entry.size_bytes / 1024).toFixed(0).padStart(8)} KiB  ${span}\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,264 @@
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResultDocument } from '@app/backtest';
+import { ENTRY, REPO_ROOT } from './support/app-process';
+
+const SAMPLE_DATA = join(REPO_ROOT, 'data');
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [ENTRY.cli, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1/0', ...env },
+    encoding: 'utf8',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('cli (built)', () => {
+  let resultsDir: string;
+  beforeEach(() => (resultsDir = mkdtempSync(join(tmpdir(), 'coin-cli-'))));
+  afterEach(() => rmSync(resultsDir, { recursive: true, force: true }));
+
+  const backtestArgs = [
+    'backtest',
+    '--strategy',
+    'volume_long_candle',
+    '--symbols',
+    'eth_btc,LTC_BTC',
+    '--timeframe',
+    '5m',
+    '--start',
+    '2018-01-10',
+    '--end',
+    '2018-01-31',
+    '--params',
+    '{"vol_multiplier":1.2,"body_pct":0.005}',
+  ];
+
+  it('--json prints the result document alone and writes the same document to the run folder', () => {
+    const { code, stdout, stderr } = cli([
+      ...backtestArgs,
+      '--json',
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect({ code, stderr: stderr.includes('Error') ? stderr : '' }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const result = JSON.parse(stdout) as ResultDocument;
+    expect(result).toMatchObject({
+      version: '1.1.0',
+      strategy: 'volume_long_candle',
+      params: { vol_ma_window: 20, vol_multiplier: 1.2, body_pct: 0.005, hold_period_bars: 1 },
+      timeframe: '5M',
+      symbols_failed: [],
+    });
+    expect(result.symbols.map((s) => s.symbol)).toEqual(['ETH_BTC', 'LTC_BTC']);
+    expect(result.total_signals).toBeGreaterThan(0);
+    const [runId] = readdirSync(resultsDir);
+    expect(runId).toBe(result.run_id);
+    expect(JSON.parse(readFileSync(join(resultsDir, runId, 'result.json'), 'utf8'))).toEqual(
+      result,
+    );
+    const manifest = JSON.parse(readFileSync(join(resultsDir, runId, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({
+      task_id: runId,
+      status: 'completed',
+      summary: { total_signals: result.total_signals },
+    });
+  });
+
+  it('prints a readable table per symbol without --json', () => {
+    const { code, stdout } = cli([
+      ...backtestArgs,
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/SYMBOL\s+CANDLES\s+TRADES\s+WIN RATE\s+AVG RETURN\s+MAX DRAWDOWN/);
+    expect(stdout).toMatch(/ETH_BTC\s+5,7\d\d\s+\d+\s+[\d.]+%/);
+    expect(stdout).toMatch(/LTC_BTC\s+5,7\d\d/);
+  });
+
+  it('exits 2 naming each bad flag, its value and what is allowed, and touches no file', () => {
+    const { code, stderr, stdout } = cli([
+      'backtest',
+      '--strategy',
+      'moon',
+      '--symbols',
+      '../../etc,BTC/KRW',
+      '--timeframe',
+      '2h',
+      '--start',
+      '2018-01-31',
+      '--end',
+      '2018-01-01',
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      'strategy: got "moon"; expected one of volume_long_candle, volume_zone_breakout',
+    );
+    expect(stderr).toContain('--symbols[0]: got "../../etc"');
+    expect(stderr).toContain('--symbols[1]: got "BTC/KRW"');
+    expect(stderr).toContain('--timeframe: got "2h"');
+    expect(stderr).toContain('--start: got "2018-01-31"');
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(resultsDir)).toEqual([]);
+  });
+
+  it('exits 2 for bad --params JSON and unknown flags', () => {
+    expect(
+      cli([...backtestArgs.slice(0, -2), '--params', '{oops', '--data-root', SAMPLE_DATA]).code,
+    ).toBe(2);
+    const unknown = cli(['backtest', '--colour', 'red']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--colour');
+  });
+
+  it('exits 3 when no symbol has data in the range', () => {
+    const { code, stderr } = cli([
+      'backtest',
+      '--strategy',
+      'volume_long_candle',
+      '--symbols',
+      'BTC_KRW',
+      '--timeframe',
+      '1d',
+      '--start',
+      '2018-01-01',
+      '--end',
+      '2018-01-31',
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(code).toBe(3);
+    expect(stderr).toContain('No data found for symbols [BTC_KRW] in range 2018-01-01..2018-01-31');
+  });
+
+  it('exits 1 naming the file when a data file is broken', () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'coin-broken-'));
+    try {
+      const dir = join(dataRoot, 'BTC_KRW', '1D');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '2024.parquet'), 'not parquet at all');
+      const { code, stderr } = cli([
+        'backtest',
+        '--strategy',
+        'volume_long_candle',
+        '--symbols',
+        'BTC_KRW',
+        '--timeframe',
+        '1D',
+        '--start',
+        '2024-01-01',
+        '--end',
+        '2024-12-31',
+        '--data-root',
+        dataRoot,
+        '--results-dir',
+        resultsDir,
+      ]);
+      expect(code).toBe(1);
+      expect(stderr).toContain('BTC_KRW/1D/2024.parquet');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('imports a CSV into the layout and reads it back', () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'coin-import-'));
+    try {
+      const csv = join(REPO_ROOT, 'test/fixtures/binance/XRP_ETH-5m.csv');
+      const imported = cli([
+        'import',
+        '--csv',
+        csv,
+        '--symbol',
+        'xrp_eth',
+        '--timeframe',
+        '5m',
+        '--data-root',
+        dataRoot,
+      ]);
+      expect(imported.code).toBe(0);
+      expect(imported.stdout).toContain('XRP_ETH/5M/2019.parquet  712 rows');
+      expect(existsSync(join(dataRoot, 'XRP_ETH/5M/2019.parquet'))).toBe(true);
+      const inventory = cli(['inventory', '--json', '--data-root', dataRoot]);
+      expect(JSON.parse(inventory.stdout)).toMatchObject([
+        {
+          symbol: 'XRP_ETH',
+          timeframe: '5M',
+          year: 2019,
+          rows: 712,
+          first_timestamp: '2019-10-11T00:00:00.000Z',
+        },
+      ]);
+      const bad = cli([
+        'import',
+        '--csv',
+        csv,
+        '--symbol',
+        '../XRP',
+        '--timeframe',
+        '5m',
+        '--data-root',
+        dataRoot,
+      ]);
+      expect(bad.code).toBe(2);
+      expect(readdirSync(dataRoot)).toEqual(['XRP_ETH']);
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('documents every command and its flags in --help', () => {
+    const general = cli(['--help']);
+    expect(general.code).toBe(0);
+    for (const command of ['backtest', 'import', 'inventory', 'strategies', 'cleanup', 'bench']) {
+      expect(general.stdout).toContain(command);
+      const help = cli([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: cli ${command}`);
+    }
+    const backtestHelp = cli(['backtest', '--help']).stdout;
+    for (const flag of [
+      '--strategy',
+      '--symbols',
+      '--timeframe',
+      '--start',
+      '--end',
+      '--params',
+      '--data-root',
+      '--json',
+    ]) {
+      expect(backtestHelp).toContain(flag);
+    }
+    expect(cli(['frobnicate']).code).toBe(2);
+  });
+});
