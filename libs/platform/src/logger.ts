@@ -7,10 +7,15 @@ import { AppConfig } from '@app/config';
 export const REQUEST_ID_HEADER = 'x-request-id';
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
+/** A caller's X-Request-Id when it is sane, else a fresh one. */
+export function requestIdFrom(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
+
 /** A caller's X-Request-Id when it is sane, else a fresh one; echoed back on the response. */
 export function requestIdOf(request: IncomingMessage, response: ServerResponse): string {
-  const given = request.headers[REQUEST_ID_HEADER];
-  const id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  const id = requestIdFrom(request);
   response.setHeader('X-Request-Id', id);
   return id;
 }

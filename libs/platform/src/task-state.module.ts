@@ -32,9 +32,12 @@ export class TaskEventsBus implements OnModuleInit, OnModuleDestroy {
     this.channel = taskEventsChannel(config.queueName);
   }
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     this.redis.subscriber.on('message', this.onMessage);
-    await this.redis.subscriber.subscribe(this.channel);
+    // Not awaited: with Redis down at start-up the subscription waits in ioredis's offline
+    // queue (and is renewed after every reconnect) while the process starts and answers its
+    // probes. A failure is only possible once the connection is closed for good.
+    this.redis.subscriber.subscribe(this.channel).catch(() => undefined);
   }
 
   onModuleDestroy(): void {

@@ -1,0 +1,75 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from '@app/config';
+import { REQUEST_ID_HEADER, requestIdFrom } from '@app/platform';
+import { AppModule } from './app.module';
+import { API_KEY_HEADER } from './http/api-key.guard';
+import { BODY_LIMIT_BYTES } from './http/error-response';
+import { createOpenApiDocument, serveOpenApiDocument } from './openapi/openapi';
+import { readPackageInfo } from './openapi/package-info';
+import { EndpointCatalog } from './root/endpoint-catalog';
+
+/**
+ * Content-Security-Policy that Swagger UI at /docs still works under: its page carries
+ * inline styles and data: images; every script is a file of its own.
+ */
+const CONTENT_SECURITY_POLICY = {
+  directives: {
+    defaultSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    scriptSrc: ["'self'"],
+    // The service is often reached over plain HTTP (localhost, a private network).
+    upgradeInsecureRequests: null,
+  },
+};
+
+/**
+ * Builds the configured API application, initialised but not listening: `main` listens on
+ * PORT, and a single-process start (API and worker together) can reuse it as it is.
+ */
+export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    // Fastify names each request before Nest's middleware runs, and the logger takes that
+    // name: so the caller's X-Request-Id (when sane) must become Fastify's request id.
+    genReqId: requestIdFrom,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  // JSON is the only body the API reads: anything else is a 415 rather than a guess.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    fastify.getDefaultJsonParser('error', 'error'),
+  );
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY });
+  if (config.corsOrigins !== false) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      allowedHeaders: ['Content-Type', API_KEY_HEADER, REQUEST_ID_HEADER],
+      exposedHeaders: [REQUEST_ID_HEADER, 'Content-Disposition', 'ETag', 'Content-MD5', 'Location'],
+    });
+  }
+
+  const pkg = readPackageInfo();
+  const document = createOpenApiDocument(app, pkg);
+  serveOpenApiDocument(app, document);
+  app.get(EndpointCatalog).publish(document, pkg);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,97 @@
+import { STATUS_CODES } from 'node:http';
+import { HttpException, HttpStatus } from '@nestjs/common';
+import {
+  ConflictError,
+  DataFileError,
+  FieldProblem,
+  InvalidInputError,
+  NotFoundError,
+} from '@app/common';
+import { isRedisUnavailable } from './redis-errors';
+
+/** The body of every error response (SPEC §5): what went wrong and what to fix. */
+export interface ErrorBody {
+  statusCode: number;
+  /** The HTTP reason phrase, e.g. "Unprocessable Entity". */
+  error: string;
+  message: string;
+  /** On 422 for invalid input: every failing field, the value given and what is allowed. */
+  errors?: FieldProblem[];
+}
+
+/** Largest request body accepted (SPEC §5: over 1 MiB is a 413). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export const REDIS_UNAVAILABLE_MESSAGE = 'Redis is unavailable; retry shortly';
+
+/**
+ * Messages for errors Fastify raises before a route runs: its own wording names no fix.
+ * Keyed by status, as Nest hands them over as plain HTTP exceptions.
+ */
+const TRANSPORT_MESSAGES: Partial<Record<number, string>> = {
+  [HttpStatus.PAYLOAD_TOO_LARGE]: `The request body is larger than the limit of 1 MiB (${BODY_LIMIT_BYTES} bytes)`,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]:
+    'Unsupported Content-Type: send the request body as JSON with "Content-Type: application/json"',
+};
+
+/** Nest's wording for a request no route matches, e.g. "Cannot GET /nope". */
+const NO_ROUTE = /^Cannot ([A-Z]+ \S+)$/;
+
+export function errorBody(statusCode: number, message: string, errors?: FieldProblem[]): ErrorBody {
+  return {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    ...(errors !== undefined && { errors }),
+  };
+}
+
+/**
+ * Maps an error to its response, the one place that knows which error is which status.
+ * Undefined means an unexpected fault: the caller answers 500 and logs it.
+ */
+export function describeError(error: unknown): ErrorBody | undefined {
+  if (error instanceof InvalidInputError) {
+    return errorBody(HttpStatus.UNPROCESSABLE_ENTITY, error.message, error.problems);
+  }
+  if (error instanceof DataFileError) {
+    return errorBody(HttpStatus.UNPROCESSABLE_ENTITY, error.message);
+  }
+  if (error instanceof NotFoundError) return errorBody(HttpStatus.NOT_FOUND, error.message);
+  if (error instanceof ConflictError) return errorBody(HttpStatus.CONFLICT, error.message);
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const message = httpExceptionMessage(error);
+    const noRoute = NO_ROUTE.exec(message);
+    if (status === Number(HttpStatus.NOT_FOUND) && noRoute) {
+      return errorBody(status, `No route ${noRoute[1]}; GET / lists the endpoints`);
+    }
+    return errorBody(status, TRANSPORT_MESSAGES[status] ?? message);
+  }
+  if (isMalformedJson(error)) {
+    return errorBody(
+      HttpStatus.BAD_REQUEST,
+      `The request body is not valid JSON: ${error.message}`,
+    );
+  }
+  if (isRedisUnavailable(error)) {
+    return errorBody(HttpStatus.SERVICE_UNAVAILABLE, REDIS_UNAVAILABLE_MESSAGE);
+  }
+  return undefined;
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/** Fastify's JSON parser fails with a SyntaxError carrying status 400. */
+function isMalformedJson(error: unknown): error is SyntaxError {
+  return (
+    error instanceof SyntaxError &&
+    (error as SyntaxError & { statusCode?: number }).statusCode === 400
+  );
+}

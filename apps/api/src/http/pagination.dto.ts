@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+import { numberFromQuery } from './validation';
+
+export const DEFAULT_PAGE_LIMIT = 20;
+export const MAX_PAGE_LIMIT = 100;
+
+const LIMIT_RULE = `an integer from 1 to ${MAX_PAGE_LIMIT}`;
+const OFFSET_RULE = 'an integer >= 0';
+
+/** `limit` and `offset` of a list endpoint. */
+export class PageQueryDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_PAGE_LIMIT,
+    default: DEFAULT_PAGE_LIMIT,
+    description: 'Items per page',
+  })
+  @Transform(numberFromQuery)
+  @IsInt({ message: LIMIT_RULE })
+  @Min(1, { message: LIMIT_RULE })
+  @Max(MAX_PAGE_LIMIT, { message: LIMIT_RULE })
+  limit: number = DEFAULT_PAGE_LIMIT;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Items to skip' })
+  @Transform(numberFromQuery)
+  @IsInt({ message: OFFSET_RULE })
+  @Min(0, { message: OFFSET_RULE })
+  offset: number = 0;
+}
+
+/** What every page of a list says besides its items. */
+export class PageDto {
+  @ApiProperty({ example: 42, description: 'Items matching the filters, over all pages' })
+  total!: number;
+
+  @ApiProperty({ example: DEFAULT_PAGE_LIMIT })
+  limit!: number;
+
+  @ApiProperty({ example: 0 })
+  offset!: number;
+}
+
+export function paginate<T>(
+  items: readonly T[],
+  { limit, offset }: PageQueryDto,
+): { items: T[]; total: number; limit: number; offset: number } {
+  return { items: items.slice(offset, offset + limit), total: items.length, limit, offset };
+}

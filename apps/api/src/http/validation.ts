@@ -1,0 +1,142 @@
+import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
+import {
+  getMetadataStorage,
+  registerDecorator,
+  ValidationArguments,
+  ValidationError,
+  ValidationOptions,
+} from 'class-validator';
+import { FieldProblem, InvalidInputError } from '@app/common';
+
+/**
+ * A check from the libraries: it throws InvalidInputError naming each problem (field, value,
+ * what is allowed), or returns when the value is fine. `object` is the whole DTO, for checks
+ * that look at several fields (a date range, a strategy and its parameters); a property
+ * reports only the problems of its own field.
+ */
+export type LibraryCheck = (value: unknown, object: Record<string, unknown>) => void;
+
+/** Problems a library check found, by DTO instance and property, for the exception factory. */
+const problemsFound = new WeakMap<object, Map<string, FieldProblem[]>>();
+
+/** `params.vol_ma_window` and `symbols[2]` are problems of `params` and `symbols`. */
+function isFieldOf(field: string, property: string): boolean {
+  return field === property || field.startsWith(`${property}.`) || field.startsWith(`${property}[`);
+}
+
+/**
+ * Validates a DTO property with a rule of the libraries (SYMBOL_PATTERN, the timeframes, a
+ * strategy's parameter table...), so the API holds no second copy of any rule and reports
+ * the libraries' own field names and wording.
+ */
+export function SatisfiesLibraryRule(
+  check: LibraryCheck,
+  options?: ValidationOptions,
+): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'satisfiesLibraryRule',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options,
+      validator: {
+        validate(value: unknown, args: ValidationArguments): boolean {
+          try {
+            check(value, args.object as Record<string, unknown>);
+            return true;
+          } catch (error) {
+            if (!(error instanceof InvalidInputError)) throw error;
+            const mine = error.problems.filter(({ field }) => isFieldOf(field, args.property));
+            if (mine.length === 0) return true;
+            let byProperty = problemsFound.get(args.object);
+            if (!byProperty)
+              problemsFound.set(args.object, (byProperty = new Map<string, FieldProblem[]>()));
+            byProperty.set(args.property, mine);
+            return false;
+          }
+        },
+        defaultMessage(args: ValidationArguments): string {
+          const problems = problemsFound.get(args.object)?.get(args.property) ?? [];
+          return problems.map((problem) => problem.allowed).join('; ');
+        },
+      },
+    });
+  };
+}
+
+/** Field problems of class-validator's errors, nested properties as `parent.child`. */
+export function problemsOf(errors: ValidationError[], parentPath = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = `${parentPath}${error.property}`;
+    const fromLibrary = error.target && problemsFound.get(error.target)?.get(error.property);
+    if (fromLibrary) return fromLibrary;
+    const constraints = error.constraints ?? {};
+    const own: FieldProblem[] = [];
+    if (constraints.whitelistValidation !== undefined) {
+      own.push({ field, value: error.value, allowed: unknownFieldRule(error.target) });
+    } else if (Object.keys(constraints).length > 0) {
+      own.push({
+        field,
+        value: error.value,
+        allowed: [...new Set(Object.values(constraints))].join('; '),
+      });
+    }
+    return [...own, ...problemsOf(error.children ?? [], `${field}.`)];
+  });
+}
+
+/** The fields a DTO class declares, as its validation rules name them. */
+function fieldsOf(dto: abstract new (...args: never[]) => unknown): string {
+  const names = getMetadataStorage()
+    .getTargetValidationMetadatas(dto, '', true, false)
+    .map((metadata) => metadata.propertyName);
+  return [...new Set(names)].join(', ');
+}
+
+function unknownFieldRule(target: object | undefined): string {
+  return target
+    ? `no such field; the fields are ${fieldsOf(target.constructor as new () => unknown)}`
+    : 'no such field';
+}
+
+/**
+ * The global pipe: DTOs validated with every failing field reported at once as a 422
+ * (through InvalidInputError, so the exception filter has one mapping), unknown fields
+ * refused rather than silently dropped. A body that is valid JSON but not an object (an
+ * array, a string) is refused as a whole.
+ */
+export class ApiValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // Library checks look at the whole object (`target`); the value is what the client sent.
+      validationError: { target: true, value: true },
+      exceptionFactory: (errors) => new InvalidInputError(problemsOf(errors)),
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (metadata.type === 'body' && value !== undefined && !isObject && this.toValidate(metadata)) {
+      throw InvalidInputError.of(
+        'body',
+        value,
+        `a JSON object with ${fieldsOf(metadata.metatype!)}`,
+      );
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/**
+ * Query strings arrive as text: a numeric one becomes a number, anything else stays as sent
+ * so that the error shows the client's own value.
+ */
+export function numberFromQuery({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string' || !/^\s*-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value)) {
+    return value;
+  }
+  return Number(value);
+}

@@ -1,0 +1,53 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { strategyParamsSchemas } from '../strategies/strategy-schemas';
+import { PackageInfo } from './package-info';
+
+/** Name of the API key security scheme in the OpenAPI document. */
+export const API_KEY_SCHEME = 'api_key';
+
+export const DOCS_PATH = 'docs';
+export const DOCS_JSON_PATH = 'docs-json';
+
+const DESCRIPTION = `Trading-strategy backtests over crypto candle data, queued on Redis and run by workers.
+
+Submit with POST /api/backtests/run (waits for the result) or /run-async (answers with a task id),
+follow a task at GET /api/backtests/status/{task_id} or its /events stream, read results at
+GET /api/backtests/{id}. Dates are KST calendar dates, both inclusive.
+
+Errors are JSON {statusCode, error, message}; a 422 also lists every failing field in \`errors\`.
+When the server has API_KEY set, every /api route needs the header X-API-Key.`;
+
+/** The OpenAPI 3 document of every route, with the strategies' parameter schemas. */
+export function createOpenApiDocument(app: INestApplication, info: PackageInfo): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Coin Backtesting API')
+    .setDescription(DESCRIPTION)
+    .setVersion(info.version)
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-API-Key',
+        description: 'Needed on /api routes when the server has API_KEY set',
+      },
+      API_KEY_SCHEME,
+    )
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, ...strategyParamsSchemas() },
+  };
+  return document;
+}
+
+/** Swagger UI at /docs, the document at /docs-json. */
+export function serveOpenApiDocument(app: INestApplication, document: OpenAPIObject): void {
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: DOCS_JSON_PATH,
+    raw: ['json'],
+    customSiteTitle: 'Coin Backtesting API',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+  });
+}

@@ -1,0 +1,65 @@
+import type { SchemaObject } from '@nestjs/swagger';
+import { listStrategies, ParamSpec, StrategyDefinition } from '@app/strategies';
+
+/**
+ * OpenAPI schemas of the strategies' parameters, generated from their parameter tables (the
+ * one source of every parameter's type, default and range).
+ */
+const OPENAPI_TYPE: Record<ParamSpec['type'], string> = {
+  int: 'integer',
+  float: 'number',
+  bool: 'boolean',
+};
+
+export function paramSchema(spec: ParamSpec): SchemaObject {
+  return {
+    type: OPENAPI_TYPE[spec.type],
+    description: spec.description,
+    default: spec.default,
+    ...(spec.min !== undefined && { minimum: spec.min }),
+    ...(spec.max !== undefined && { maximum: spec.max }),
+    ...(spec.example !== undefined && { example: spec.example }),
+  };
+}
+
+/** Component name of a strategy's parameter object, e.g. VolumeLongCandleParams. */
+export function paramsSchemaName(strategy: StrategyDefinition): string {
+  const pascal = strategy.name
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+  return `${pascal}Params`;
+}
+
+export function paramsSchema(strategy: StrategyDefinition): SchemaObject {
+  return {
+    type: 'object',
+    title: `${strategy.name} parameters`,
+    description: `Parameters of ${strategy.name}; omitted ones take their defaults.`,
+    additionalProperties: false,
+    properties: Object.fromEntries(strategy.params.map((spec) => [spec.name, paramSchema(spec)])),
+  };
+}
+
+/** Every strategy's parameter schema by component name, for the document's components. */
+export function strategyParamsSchemas(): Record<string, SchemaObject> {
+  return Object.fromEntries(
+    listStrategies().map((strategy) => [paramsSchemaName(strategy), paramsSchema(strategy)]),
+  );
+}
+
+/** `params` of a request: the parameters of one of the strategies. */
+export function requestParamsSchema(): { anyOf: Array<{ $ref: string }> } {
+  return {
+    anyOf: listStrategies().map((strategy) => ({
+      $ref: `#/components/schemas/${paramsSchemaName(strategy)}`,
+    })),
+  };
+}
+
+/** A request's params for the docs' example: each parameter's example value, else its default. */
+export function exampleParams(strategy: StrategyDefinition): Record<string, ParamSpec['default']> {
+  return Object.fromEntries(
+    strategy.params.map((spec) => [spec.name, spec.example ?? spec.default]),
+  );
+}
