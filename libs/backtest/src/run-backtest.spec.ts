@@ -1,8 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledError, InvalidInputError, NoDataError } from '@app/common';
-import { kstDateRange, loadCandles } from '@app/data';
+import { CancelledError, DataFileError, InvalidInputError, NoDataError } from '@app/common';
+import {
+  candleFileLocation,
+  generateCandles,
+  kstDateRange,
+  loadCandles,
+  writeCandleFile,
+} from '@app/data';
 import { getStrategy } from '@app/strategies';
 import { ResultStore } from '@app/storage';
 import { parseBacktestRequest } from './request';
@@ -156,6 +162,35 @@ describe('runBacktest on the sample data', () => {
     await expect(runBacktest(none, CONTEXT)).rejects.toThrow(
       'No data found for symbols [DOGE_BTC] in range 2018-01-10..2018-01-31',
     );
+  });
+
+  it('reports candles the strategy cannot use as a data error naming the symbol, not as bad input', async () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'coin-corrupt-'));
+    try {
+      const candles = generateCandles({
+        count: 50,
+        startMs: Date.UTC(2024, 0, 1),
+        stepMs: 86_400_000,
+        seed: 3,
+      });
+      candles.close[17] = 0;
+      await writeCandleFile(
+        candleFileLocation(dataRoot, 'BAD_KRW', '1D', 2024).absolutePath,
+        candles,
+      );
+      const corrupt = parseBacktestRequest({
+        strategy: 'volume_long_candle',
+        symbols: ['BAD_KRW'],
+        timeframe: '1D',
+        start_date: '2024-01-01',
+        end_date: '2024-12-31',
+      });
+      const failure = runBacktest(corrupt, { ...CONTEXT, dataRoot });
+      await expect(failure).rejects.toThrow(DataFileError);
+      await expect(failure).rejects.toThrow(/BAD_KRW\/1D: unusable candles: .*close\[17\]/);
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
   });
 
   it('stops between symbols once cancelled', async () => {

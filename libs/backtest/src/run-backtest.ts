@@ -1,7 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import { CancellationCheck, NoDataError, throwIfCancelled } from '@app/common';
+import {
+  CancellationCheck,
+  Candles,
+  DataFileError,
+  InvalidInputError,
+  NoDataError,
+  throwIfCancelled,
+} from '@app/common';
 import { CandleFileCache, kstDateRange, loadCandles } from '@app/data';
-import { buildSymbolResult, getStrategy, SymbolResult } from '@app/strategies';
+import {
+  buildSymbolResult,
+  getStrategy,
+  StrategyDefinition,
+  StrategySignals,
+  SymbolResult,
+} from '@app/strategies';
 import { BacktestRequest } from './request';
 import { FailedSymbol, RESULT_VERSION, ResultDocument } from './result-document';
 
@@ -80,7 +93,7 @@ export async function runBacktest(
       const symbolResult = buildSymbolResult(
         symbol,
         candles,
-        strategy.run(candles, request.params, { isCancelled }),
+        runOnData(strategy, candles, request, symbol, isCancelled),
       );
       symbols.push(symbolResult);
       signalCount = symbolResult.samples;
@@ -122,6 +135,25 @@ export async function runBacktest(
     },
   };
   return { result, symbolMs, candles: candlesRead };
+}
+
+/**
+ * Runs the strategy; candles it refuses (non-finite or non-positive prices, low > high,
+ * negative volume) are a data problem, reported like a broken file: it names the data.
+ */
+function runOnData(
+  strategy: StrategyDefinition,
+  candles: Candles,
+  request: BacktestRequest,
+  symbol: string,
+  isCancelled: CancellationCheck | undefined,
+): StrategySignals {
+  try {
+    return strategy.run(candles, request.params, { isCancelled });
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new DataFileError(`${symbol}/${request.timeframe}`, `unusable candles: ${error.message}`);
+  }
 }
 
 function describeRange(request: BacktestRequest): string {

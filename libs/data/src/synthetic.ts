@@ -45,7 +45,15 @@ export function generateCandles(options: SyntheticCandleOptions): Candles {
     const surge = random() < 0.02;
     const volatility = surge ? 0.012 : 0.0015;
     const open = random() < 0.9 ? previousClose : toTick(previousClose * (1 + gaussian() * 0.0005));
-    const drift = surge ? Math.abs(gaussian()) * volatility + 0.02 : gaussian() * volatility;
+    // Surges go either way (a long bullish body half of the time) and a weak pull back to the
+    // start price keeps a year of one-minute candles in a realistic band (about ±15%).
+    const surgeDirection = random() < 0.5 ? 1 : -1;
+    const meanReversion = -0.0005 * Math.log(open / startPrice);
+    const drift =
+      meanReversion +
+      (surge
+        ? surgeDirection * (Math.abs(gaussian()) * volatility + 0.02)
+        : gaussian() * volatility);
     const close = toTick(open * (1 + drift));
     const high = toTick(Math.max(open, close) * (1 + Math.abs(gaussian()) * volatility * 0.3));
     const low = toTick(Math.min(open, close) * (1 - Math.abs(gaussian()) * volatility * 0.3));

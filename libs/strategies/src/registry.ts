@@ -1,0 +1,93 @@
+import { Candles, FieldProblem, InvalidInputError } from '@app/common';
+import { ParamsOf, ParamSpec, ResolvedParams, validateParams } from './params';
+import { StrategyRunOptions, StrategySignals } from './signals';
+import { VOLUME_LONG_CANDLE_PARAMS, volumeLongCandle } from './volume-long-candle';
+import { VOLUME_ZONE_BREAKOUT_PARAMS, volumeZoneBreakout } from './volume-zone-breakout';
+
+export interface StrategyDefinition {
+  readonly name: string;
+  /** What the strategy looks for, for people reading the API docs. */
+  readonly description: string;
+  /** The parameter table: validation, OpenAPI schema and `GET /api/strategies` all read it. */
+  readonly params: readonly ParamSpec[];
+  /** Runs over one symbol's candles; `params` must come from {@link resolveParams}. */
+  run(candles: Candles, params: ResolvedParams, options?: StrategyRunOptions): StrategySignals;
+}
+
+/** Ties a strategy function to its table; resolveParams is what makes the cast sound. */
+function defineStrategy<const Table extends readonly ParamSpec[]>(definition: {
+  name: string;
+  description: string;
+  params: Table;
+  run: (candles: Candles, params: ParamsOf<Table>, options?: StrategyRunOptions) => StrategySignals;
+}): StrategyDefinition {
+  const { name, description, params, run } = definition;
+  return {
+    name,
+    description,
+    params,
+    run: (candles, resolved, options) => run(candles, resolved as ParamsOf<Table>, options),
+  };
+}
+
+const STRATEGIES: readonly StrategyDefinition[] = [
+  defineStrategy({
+    name: 'volume_long_candle',
+    description:
+      'Buys at the close of a long bullish candle (a large body, small wicks) traded on a volume surge above the recent average.',
+    params: VOLUME_LONG_CANDLE_PARAMS,
+    run: volumeLongCandle,
+  }),
+  defineStrategy({
+    name: 'volume_zone_breakout',
+    description:
+      'Builds a volume-by-price profile of the preceding bars and buys at the close of a bar that breaks above the high-volume resistance zone.',
+    params: VOLUME_ZONE_BREAKOUT_PARAMS,
+    run: volumeZoneBreakout,
+  }),
+];
+
+export function listStrategies(): readonly StrategyDefinition[] {
+  return STRATEGIES;
+}
+
+export function getStrategy(name: string): StrategyDefinition | undefined {
+  return STRATEGIES.find((strategy) => strategy.name === name);
+}
+
+/**
+ * Validates a request's strategy name and parameters and fills in the defaults. Every problem
+ * is collected into one InvalidInputError: an unknown strategy (listing the known ones), an
+ * unknown parameter (listing the strategy's), a value of the wrong type or out of range.
+ * Types are strict: an int must be an integer number, a float any finite number, a bool a
+ * boolean; numeric strings such as "20" are rejected, as is null for a parameter. params
+ * undefined or null means every default.
+ */
+export function resolveParams(
+  strategyName: unknown,
+  params: unknown,
+  fieldPrefix = 'params',
+): { strategy: StrategyDefinition; params: ResolvedParams } {
+  const problems: FieldProblem[] = [];
+  const strategy = typeof strategyName === 'string' ? getStrategy(strategyName) : undefined;
+  if (!strategy) {
+    problems.push({
+      field: 'strategy',
+      value: strategyName,
+      allowed: `one of ${STRATEGIES.map((known) => known.name).join(', ')}`,
+    });
+  }
+  const given = params ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    problems.push({ field: fieldPrefix, value: params, allowed: 'an object of parameter values' });
+  }
+  if (!strategy || problems.length > 0) throw new InvalidInputError(problems);
+  const resolved = validateParams(
+    strategy.params,
+    given as Readonly<Record<string, unknown>>,
+    fieldPrefix,
+    problems,
+  );
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return { strategy, params: resolved };
+}

@@ -1,0 +1,144 @@
+import { Candles } from '@app/common';
+import { checkCandles } from './candle-checks';
+import { ParamsOf, ParamSpec } from './params';
+import { scanInChunks, SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
+
+export const VOLUME_LONG_CANDLE_PARAMS = [
+  {
+    name: 'vol_ma_window',
+    type: 'int',
+    default: 20,
+    min: 1,
+    max: 500,
+    description:
+      'Number of bars in the volume moving average, the current bar included. The first bars average the bars available so far.',
+  },
+  {
+    name: 'vol_multiplier',
+    type: 'float',
+    default: 1.5,
+    min: 1.0,
+    max: 10.0,
+    description:
+      "A bar's volume must be at least this multiple of the volume moving average to count as a surge.",
+  },
+  {
+    name: 'body_pct',
+    type: 'float',
+    default: 0.02,
+    min: 0.001,
+    max: 0.5,
+    description:
+      'Minimum candle body, (close - open) / open, as a fraction (0.02 = 2%). Each wick must also stay below twice this fraction of the open.',
+  },
+  {
+    name: 'hold_period_bars',
+    type: 'int',
+    default: 1,
+    min: 1,
+    max: 100,
+    description:
+      "Bars a trade is held: it enters at the signal bar's close and exits at the close this many bars later, or at the last bar.",
+  },
+] as const satisfies readonly ParamSpec[];
+
+export type VolumeLongCandleParams = ParamsOf<typeof VOLUME_LONG_CANDLE_PARAMS>;
+
+/** The relative error of one rounding is at most 2^-53; this is twice that, as slack for the bound's own arithmetic. */
+const EPS = Number.EPSILON;
+/** Beyond this relative error the running sum no longer filters well; the next candidate re-anchors it. */
+const STALE_SUM_RATIO = 2 ** -20;
+
+/**
+ * SPEC §3 volume_long_candle: a signal on a long bullish candle with a volume surge.
+ *
+ * Exactness: the candle tests use the spec's operations as written. The surge test needs
+ * vol_ma as the spec computes it — the window summed left to right, then divided — and that
+ * sum is what is computed (O(window)) for every long candle that might be a surge, so the
+ * decision and the confidence are bit-identical to the naive reading. A running window sum
+ * only rules out long candles that are certainly not surges: it carries a bound E on its
+ * distance from the exact sum (each addition or subtraction adds EPS·|sum|), and the naive
+ * sum S_naive of m non-negative volumes is within (m-1)·2^-53·S of the exact S, so
+ *   S_naive >= S - E - (m + 4)·EPS·S            (the +4 also covers this line's own rounding)
+ * and `volume < that * multiplier / m * (1 - 4·EPS)` proves `volume < vol_ma * multiplier`.
+ * The bound needs no underflow or overflow; data that could cause one (never real data)
+ * takes the exact sum on every long candle.
+ */
+export function volumeLongCandle(
+  candles: Candles,
+  params: VolumeLongCandleParams,
+  options: StrategyRunOptions = {},
+): StrategySignals {
+  const { ordinaryMagnitudes } = checkCandles(candles);
+  const scan = new LongCandleScan(candles, params, ordinaryMagnitudes);
+  scanInChunks(candles.length, options.isCancelled, (from, to) => scan.scan(from, to));
+  return scan.signals.finish(params.hold_period_bars);
+}
+
+class LongCandleScan {
+  readonly signals = new SignalCollector();
+  private readonly window: number;
+  private readonly multiplier: number;
+  private readonly bodyPct: number;
+  private readonly maxWick: number;
+  /** The sum of the current window, and a bound on its distance from the exact sum. */
+  private runningSum = 0;
+  private runningError = 0;
+
+  constructor(
+    private readonly candles: Candles,
+    params: VolumeLongCandleParams,
+    private readonly canFilter: boolean,
+  ) {
+    this.window = params.vol_ma_window;
+    this.multiplier = params.vol_multiplier;
+    this.bodyPct = params.body_pct;
+    this.maxWick = 2 * params.body_pct;
+  }
+
+  scan(from: number, to: number): void {
+    const { open, high, low, close, volume } = this.candles;
+    const { window, multiplier, bodyPct, maxWick, canFilter } = this;
+    let runningSum = this.runningSum;
+    let runningError = this.runningError;
+    for (let i = from; i < to; i++) {
+      const barVolume = volume[i];
+      runningSum += barVolume;
+      runningError += EPS * Math.abs(runningSum);
+      if (i >= window) {
+        runningSum -= volume[i - window];
+        runningError += EPS * Math.abs(runningSum);
+      }
+
+      const barOpen = open[i];
+      const barClose = close[i];
+      // The body test first: it almost always fails, so its branch predicts well (close > open does not).
+      if (!((barClose - barOpen) / barOpen >= bodyPct)) continue;
+      if (!(barClose > barOpen)) continue;
+      if (!(Math.max(high[i] - barClose, 0) / barOpen < maxWick)) continue;
+      if (!(Math.max(barOpen - low[i], 0) / barOpen < maxWick)) continue;
+
+      const count = i < window ? i + 1 : window;
+      if (canFilter && runningError <= runningSum * STALE_SUM_RATIO) {
+        const surelyBelowSum = runningSum - runningError - (count + 4) * EPS * runningSum;
+        if (barVolume < ((surelyBelowSum * multiplier) / count) * (1 - 4 * EPS)) continue;
+      }
+
+      const windowSum = sumLeftToRight(volume, i + 1 - count, i + 1);
+      // Re-anchor on the exact sum: m non-negative terms summed are off by at most m·2^-53 of it.
+      runningSum = windowSum;
+      runningError = count * EPS * windowSum;
+      const volMa = windowSum / count;
+      if (!(barVolume >= volMa * multiplier)) continue;
+      this.signals.push(i, volMa === 0 ? 1 : Math.min(barVolume / volMa / multiplier, 1));
+    }
+    this.runningSum = runningSum;
+    this.runningError = runningError;
+  }
+}
+
+function sumLeftToRight(values: Float64Array, from: number, to: number): number {
+  let sum = 0;
+  for (let k = from; k < to; k++) sum += values[k];
+  return sum;
+}
