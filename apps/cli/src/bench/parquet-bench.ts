@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
+import { median, roundMs } from './stats';
 
 export interface ParquetBenchOptions {
   /** Scratch data root; the bench writes one year file into it. */
@@ -50,18 +51,8 @@ export async function benchParquetLoad(options: ParquetBenchOptions): Promise<Pa
   return {
     rows: candles.length,
     file_bytes: (await stat(file.absolutePath)).size,
-    median_ms: round(medianMs),
+    median_ms: roundMs(medianMs),
     rows_per_s: Math.round(candles.length / (medianMs / 1000)),
-    runs_ms: runsMs.map(round),
+    runs_ms: runsMs.map(roundMs),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { generateCandles } from '@app/data';
 import { resolveParams } from '@app/strategies';
+import { median, roundMs } from './stats';
 
 export interface StrategyBenchOptions {
   /** Candles per series; a year of one-minute candles is 525,600. */
@@ -58,19 +59,9 @@ export function benchStrategies(options: StrategyBenchOptions): StrategyBenchRes
       params,
       candles: count,
       signals,
-      median_ms: round(medianMs),
+      median_ms: roundMs(medianMs),
       candles_per_s: Math.round(count / (medianMs / 1000)),
-      runs_ms: runsMs.map(round),
+      runs_ms: runsMs.map(roundMs),
     };
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }
