@@ -53,7 +53,15 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export interface PrivateRedisOptions {
+  /**
+   * Keep an append-only file, so that the data survives `stop()` + `start()` the way a
+   * production Redis (appendonly yes) survives a restart.
+   */
+  appendOnly?: boolean;
+}
+
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'coin-redis-'));
   let child: ChildProcess | undefined;
@@ -69,7 +77,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         '--save',
         '',
         '--appendonly',
-        'no',
+        options.appendOnly ? 'yes' : 'no',
         '--dir',
         dir,
         '--maxmemory-policy',

@@ -3,7 +3,9 @@ import { AppConfig } from '@app/config';
 import {
   AppConfigModule,
   backtestQueueModules,
+  HealthModule,
   loggerModule,
+  MetricsModule,
   RedisModule,
   TaskStoresModule,
 } from '@app/platform';
@@ -31,6 +33,8 @@ export class AppModule {
         StrategiesModule,
         BacktestsModule.register(backtestQueue),
         DataModule,
+        HealthModule,
+        MetricsModule,
       ],
     };
   }

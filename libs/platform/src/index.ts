@@ -3,4 +3,5 @@ export * from './logger';
 export * from './queue';
 export * from './redis.module';
 export * from './task-state.module';
-export * from './metrics/metrics.service';
+export * from './health';
+export * from './metrics';

@@ -46,9 +46,11 @@ export function loggerModule(config: AppConfig, service: string): DynamicModule 
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      // Probes and scrapes every few seconds would drown the useful lines.
+      // Probes and scrapes every few seconds would drown the useful lines. Under Fastify the
+      // middleware sees `url` relative to its mount point ("/"); `originalUrl` is the path.
       autoLogging: {
-        ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? ''),
+        ignore: (req: IncomingMessage & { originalUrl?: string }) =>
+          /^\/(health|metrics)(?:[/?]|$)/.test(req.originalUrl ?? req.url ?? ''),
       },
       ...(config.logPretty && {
         transport: {

@@ -52,13 +52,26 @@ export function backtestQueueModules(role: RedisRole): DynamicModule[] {
       }),
       inject: [APP_CONFIG],
     }),
-    BullModule.registerQueueAsync({
-      name: BACKTEST_QUEUE,
-      useFactory: (config: AppConfig) => ({
-        name: config.queueName,
-        defaultJobOptions: backtestJobOptions(config),
-      }),
-      inject: [APP_CONFIG],
-    }),
+    backtestQueueRegistration(),
   ];
+}
+
+let queueRegistration: DynamicModule | undefined;
+
+/**
+ * The backtest queue alone, for a feature module that injects it with
+ * `@InjectQueue(BACKTEST_QUEUE)` (metrics, cleanup) inside an app that imports
+ * `backtestQueueModules`. Nest 11 de-duplicates a dynamic module by object identity, so the
+ * registration is made once and shared: every importer gets the one Queue and connection.
+ */
+export function backtestQueueRegistration(): DynamicModule {
+  queueRegistration ??= BullModule.registerQueueAsync({
+    name: BACKTEST_QUEUE,
+    useFactory: (config: AppConfig) => ({
+      name: config.queueName,
+      defaultJobOptions: backtestJobOptions(config),
+    }),
+    inject: [APP_CONFIG],
+  });
+  return queueRegistration;
 }

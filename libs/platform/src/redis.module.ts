@@ -46,9 +46,13 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.client.quit(), this.subscriber.quit()]);
-    this.client.disconnect();
-    this.subscriber.disconnect();
+    // QUIT only over a live connection: while Redis is away a queued QUIT would wait for it
+    // forever and the process would never exit.
+    const connections = [this.client, this.subscriber];
+    await Promise.allSettled(
+      connections.filter((redis) => redis.status === 'ready').map((redis) => redis.quit()),
+    );
+    for (const redis of connections) redis.disconnect();
   }
 }
 

@@ -1,12 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** How a job ended, as counted by `backtest_jobs_total`. */
 export type JobOutcome = 'completed' | 'failed' | 'cancelled';
 
+/** Requests whose URL matched no route share one label value, so odd URLs add no series. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
 /**
  * The process's Prometheus registry and the series both apps share. Each process has its
- * own registry (no global state), served at /metrics in the Prometheus text format.
+ * own registry (no global state), served at /metrics in the Prometheus text format. The
+ * queue depth gauges are added by `QueueDepthMetrics` (they need the queue).
  */
 @Injectable()
 export class MetricsService {
@@ -33,6 +37,36 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /**
+   * Labelled by the route pattern (`/api/backtests/:id`), never the raw URL: one series per
+   * route and status whatever ids clients send.
+   */
+  readonly httpRequestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests served, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly cleanupRemovedRuns = new Counter({
+    name: 'backtest_cleanup_removed_runs_total',
+    help: 'Run folders deleted by the scheduled cleanup',
+    registers: [this.registry],
+  });
+
+  readonly cleanupRemovedBytes = new Counter({
+    name: 'backtest_cleanup_removed_bytes_total',
+    help: 'Bytes of run folders deleted by the scheduled cleanup',
+    registers: [this.registry],
+  });
+
+  readonly cleanupLastRun = new Gauge({
+    name: 'backtest_cleanup_last_run_timestamp_seconds',
+    help: 'When this process last finished a scheduled cleanup (Unix time)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -40,5 +74,23 @@ export class MetricsService {
   jobFinished(outcome: JobOutcome, strategy: string, durationS: number): void {
     this.jobs.inc({ outcome });
     this.jobDuration.observe({ strategy }, durationS);
+  }
+
+  httpRequestServed(
+    method: string,
+    route: string | undefined,
+    statusCode: number,
+    durationS: number,
+  ): void {
+    this.httpRequestDuration.observe(
+      { method, route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) },
+      durationS,
+    );
+  }
+
+  cleanupFinished(removedRuns: number, removedBytes: number, at: Date): void {
+    this.cleanupRemovedRuns.inc(removedRuns);
+    this.cleanupRemovedBytes.inc(removedBytes);
+    this.cleanupLastRun.set(at.getTime() / 1000);
   }
 }

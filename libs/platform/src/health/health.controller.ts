@@ -1,0 +1,100 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '@app/config';
+import { InjectConfig } from '../config.module';
+import { HealthService, HealthStatus, ReadinessReport } from './health.service';
+
+/** The part of a Fastify reply or an Express response the controller needs. */
+interface StatusCodeSetter {
+  status(code: number): unknown;
+}
+
+const HTTP_OK = 200;
+const HTTP_SERVICE_UNAVAILABLE = 503;
+
+export interface LivenessReport {
+  status: HealthStatus;
+  timestamp: string;
+  uptime_s: number;
+}
+
+export interface HealthReport extends ReadinessReport {
+  data_root: string;
+  results_dir: string;
+  redis: string;
+  queue: string;
+  environment: string;
+  host: string;
+  uptime_s: number;
+}
+
+/**
+ * Probes for orchestrators and people (SPEC §5). Served by the API on PORT and by each worker
+ * on WORKER_HEALTH_PORT; open without an API key. Liveness checks nothing outside the process,
+ * so a Redis outage makes pods unready, never restarts them all.
+ */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Service health with every check',
+    description:
+      'status "healthy" (200) or "unhealthy" (503) with the failing checks named in `failed`; ' +
+      'checks: redis (PING), data_root (readable), results_dir (writable), disk (free space ≥ MIN_FREE_DISK_MB).',
+  })
+  @ApiResponse({ status: 200, description: 'Every check passes.' })
+  @ApiResponse({ status: 503, description: 'A check fails; `failed` names it.' })
+  async overall(@Res({ passthrough: true }) reply: StatusCodeSetter): Promise<HealthReport> {
+    const readiness = await this.answer(reply);
+    return {
+      ...readiness,
+      data_root: this.config.dataRoot,
+      results_dir: this.config.resultsDir,
+      redis: this.config.redis.displayUrl,
+      queue: this.config.queueName,
+      environment: this.config.environment,
+      host: this.config.executionHost,
+      uptime_s: Math.round(process.uptime()),
+    };
+  }
+
+  @Get('live')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Liveness probe',
+    description: 'The process serves requests. Checks no dependency: restart only a stuck process.',
+  })
+  @ApiResponse({ status: 200, description: 'The process answers.' })
+  live(): LivenessReport {
+    return {
+      status: 'healthy',
+      timestamp: new Date().toISOString(),
+      uptime_s: Math.round(process.uptime()),
+    };
+  }
+
+  @Get('ready')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Readiness probe',
+    description: 'Redis answers, DATA_ROOT is readable, the results dir writable with free space.',
+  })
+  @ApiResponse({ status: 200, description: 'Ready for traffic and jobs.' })
+  @ApiResponse({ status: 503, description: 'Not ready; `failed` names the failing checks.' })
+  ready(@Res({ passthrough: true }) reply: StatusCodeSetter): Promise<ReadinessReport> {
+    return this.answer(reply);
+  }
+
+  private async answer(reply: StatusCodeSetter): Promise<ReadinessReport> {
+    const readiness = await this.health.readiness();
+    reply.status(readiness.status === 'healthy' ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE);
+    return readiness;
+  }
+}

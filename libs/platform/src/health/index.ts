@@ -1,0 +1,3 @@
+export * from './health.module';
+export * from './health.service';
+export * from './health.controller';
