@@ -1,0 +1,72 @@
+import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { CancelledError, failureCodeOf } from '@app/common';
+import { BacktestEvent, recordCompletedRun, runBacktest } from '@app/backtest';
+import { CandleFileCache } from '@app/data';
+import { ResultStore } from '@app/storage';
+import { isTransientFault } from './transient-faults';
+import type {
+  BacktestThreadMessage,
+  BacktestThreadOutcome,
+  BacktestThreadSettings,
+  BacktestThreadTask,
+} from './thread-protocol';
+
+/**
+ * A backtest thread of the worker's piscina pool: loads the candles, runs the strategy and
+ * writes the run folder (result.json, then the manifest) off the main thread's event loop,
+ * which stays free to renew the job's BullMQ lock however long this takes.
+ *
+ * Plain libraries only (no Nest here). Parsed candle files stay cached in the thread between
+ * tasks, which is what makes a stream of small tasks over the same files cheap.
+ */
+const settings = workerData as BacktestThreadSettings;
+const cache = new CandleFileCache({ maxBytes: settings.candleCacheBytes });
+const store = new ResultStore(settings.resultsDir);
+const events = new BroadcastChannel(settings.eventsChannel);
+// Posting needs no reference; the pool, not this channel, decides how long the thread lives.
+events.unref();
+
+export default async function runBacktestTask(
+  task: BacktestThreadTask,
+): Promise<BacktestThreadOutcome> {
+  const { taskId, request, timing, stopFlag } = task;
+  const post = (event: BacktestEvent | { kind: 'end' }): void => {
+    const message: BacktestThreadMessage = { taskId, ...event };
+    events.postMessage(message);
+  };
+  try {
+    const outcome = await runBacktest(request, {
+      dataRoot: settings.dataRoot,
+      runId: taskId,
+      environment: timing.environment,
+      executionHost: timing.execution_host,
+      workerId: timing.worker_id ?? undefined,
+      cache,
+      isCancelled: () => Atomics.load(stopFlag, 0) !== 0,
+      onEvent: post,
+    });
+    // Last chance to stop before anything is written.
+    if (Atomics.load(stopFlag, 0) !== 0) return { kind: 'stopped' };
+    await recordCompletedRun(store, request, outcome, {
+      ...timing,
+      finished_at: new Date().toISOString(),
+    });
+    return {
+      kind: 'completed',
+      totalSignals: outcome.result.total_signals,
+      candles: outcome.candles,
+      symbolsProcessed: outcome.result.symbols.length,
+      executionTime: outcome.result.execution_time,
+    };
+  } catch (error) {
+    if (error instanceof CancelledError) return { kind: 'stopped' };
+    return {
+      kind: 'failed',
+      code: failureCodeOf(error),
+      message: error instanceof Error ? error.message : String(error),
+      transient: isTransientFault(error),
+    };
+  } finally {
+    post({ kind: 'end' });
+  }
+}

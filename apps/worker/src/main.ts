@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, ConfigError, loadConfig } from '@app/config';
+import { WorkerModule } from './worker.module';
+
+/**
+ * The worker process: `node dist/apps/worker/src/main.js`. Reads `.env` when there is one,
+ * the configuration once (a bad value stops start-up naming it), then consumes the queue and
+ * serves /health and /metrics on WORKER_HEALTH_PORT. SIGTERM/SIGINT drain it (see
+ * BacktestProcessor) and it exits 0.
+ */
+export async function bootstrapWorker(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule.forRoot(config),
+    new FastifyAdapter(),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  // process.exit(0) once the hooks ran, rather than re-raising the signal (exit code 143).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  await app.listen(config.workerHealthPort, '0.0.0.0');
+  return app;
+}
+
+function readConfig(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) {
+  bootstrapWorker(readConfig()).catch((error: unknown) => {
+    process.stderr.write(
+      `The worker could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
