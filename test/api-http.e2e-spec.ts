@@ -482,3 +482,19 @@ describe('API start-up with a bad configuration', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('API shutdown while Redis is down', () => {
+  it('exits 0 on SIGTERM within seconds instead of waiting for Redis', async () => {
+    const redis = await startPrivateRedis();
+    const api = await startApp('api', { REDIS_URL: redis.url, DATA_ROOT: await sampleDataRoot() });
+    try {
+      await redis.stop();
+      const started = Date.now();
+      expect(await api.stop('SIGTERM', 20_000)).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await api.stop('SIGKILL');
+      await redis.dispose();
+    }
+  });
+});

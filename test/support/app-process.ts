@@ -9,6 +9,8 @@ export const REPO_ROOT = join(__dirname, '..', '..');
 /** The built entry points (npm test builds first; e2e tests run the real compiled apps). */
 export const ENTRY = {
   api: join(REPO_ROOT, 'dist/apps/api/src/main.js'),
+  /** `npm start`: the API and a worker in one process. */
+  standalone: join(REPO_ROOT, 'dist/apps/api/src/standalone.js'),
   worker: join(REPO_ROOT, 'dist/apps/worker/src/main.js'),
   cli: join(REPO_ROOT, 'dist/apps/cli/src/main.js'),
 } as const;
@@ -58,18 +60,19 @@ function waitForPort(
 }
 
 /**
- * Starts a built app (`api` or `worker`) as a child process with the given environment and
- * waits until its HTTP port accepts connections. Ports are free ones unless given.
+ * Starts a built app (`api`, `worker` or both in one `standalone` process) as a child process
+ * with the given environment and waits until its HTTP port accepts connections. Ports are
+ * free ones unless given. A developer's `.env` is never read (ENV_FILE is empty).
  */
 export async function startApp(
-  kind: 'api' | 'worker',
+  kind: 'api' | 'worker' | 'standalone',
   env: Record<string, string>,
   options: { timeoutMs?: number; args?: string[] } = {},
 ): Promise<AppProcess> {
   const entry = ENTRY[kind];
   if (!existsSync(entry))
     throw new Error(`${entry} is missing: run "npm run build" first (npm test does)`);
-  const portVariable = kind === 'api' ? 'PORT' : 'WORKER_HEALTH_PORT';
+  const portVariable = kind === 'worker' ? 'WORKER_HEALTH_PORT' : 'PORT';
   const port = env[portVariable] ? Number(env[portVariable]) : await freePort();
   let output = '';
   const child = spawn(process.execPath, [entry, ...(options.args ?? [])], {
@@ -79,6 +82,7 @@ export async function startApp(
       HOME: process.env.HOME ?? '',
       LOG_LEVEL: 'info',
       ENVIRONMENT: 'test',
+      ENV_FILE: '',
       ...env,
       [portVariable]: String(port),
     },

@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -28,9 +29,12 @@ const CONTENT_SECURITY_POLICY = {
 
 /**
  * Builds the configured API application, initialised but not listening: `main` listens on
- * PORT, and a single-process start (API and worker together) can reuse it as it is.
+ * PORT. `features` are extra modules for the same process (the worker, for `npm start`).
  */
-export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApiApp(
+  config: AppConfig,
+  features: Array<Type | DynamicModule> = [],
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: true,
@@ -51,12 +55,17 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
     fastify.getDefaultJsonParser('error', 'error'),
   );
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, features),
+    adapter,
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // Exit 0 once the shutdown hooks ran, rather than re-raising the signal (exit code 143).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY });
   if (config.corsOrigins !== false) {
     app.enableCors({

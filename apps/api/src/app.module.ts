@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import {
   AppConfigModule,
@@ -18,23 +18,27 @@ import { StrategiesModule } from './strategies/strategies.module';
 /** The HTTP API (SPEC §5): enqueues backtests, serves their state and results. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    const [bullMq, backtestQueue] = backtestQueueModules('api');
+  /**
+   * `features`: more modules to run in the same process on the API's infrastructure, e.g.
+   * the worker's consumer for the single-process `npm start`.
+   */
+  static forRoot(config: AppConfig, features: Array<Type | DynamicModule> = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         loggerModule(config, 'api'),
         RedisModule.forRoot('api'),
-        bullMq,
+        ...backtestQueueModules('api'),
         TaskStoresModule,
         HttpModule,
         RootModule,
         StrategiesModule,
-        BacktestsModule.register(backtestQueue),
+        BacktestsModule,
         DataModule,
         HealthModule,
         MetricsModule,
+        ...features,
       ],
     };
   }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, ConfigError, loadConfig } from '@app/config';
+import { AppConfig } from '@app/config';
+import { exitOnStartupFailure, readConfigOrExit } from '@app/platform';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -25,22 +25,6 @@ export async function bootstrapWorker(config: AppConfig): Promise<NestFastifyApp
   return app;
 }
 
-function readConfig(): AppConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-}
-
 if (require.main === module) {
-  bootstrapWorker(readConfig()).catch((error: unknown) => {
-    process.stderr.write(
-      `The worker could not start: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
-  });
+  bootstrapWorker(readConfigOrExit()).catch(exitOnStartupFailure('The worker'));
 }

@@ -5,3 +5,4 @@ export * from './redis.module';
 export * from './task-state.module';
 export * from './health';
 export * from './metrics';
+export * from './startup';

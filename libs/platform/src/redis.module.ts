@@ -1,4 +1,12 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { once } from 'node:events';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig, redisOptions } from '@app/config';
 import { APP_CONFIG } from './config.module';
@@ -25,9 +33,26 @@ export function redisClientOptions(config: AppConfig, role: RedisRole): RedisOpt
 
 export const REDIS_ROLE = Symbol('REDIS_ROLE');
 
+/** How long start-up waits for Redis before serving anyway (readiness then says 503). */
+export const REDIS_STARTUP_WAIT_MS = 5000;
+
+/**
+ * Resolves when `ready` does or after `ms`, whichever is first: start-up waits a moment for
+ * Redis, so the first requests after a start do not meet a connection still opening, yet a
+ * process whose Redis is down still starts and answers its probes.
+ */
+export async function waitAtMost(ready: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    ready.catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}
+
 /** The process's command connection and its pub/sub connection, closed on shutdown. */
 @Injectable()
-export class RedisConnections implements OnApplicationShutdown {
+export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly client: Redis;
   /** In subscriber mode a connection can do nothing else, hence a second one. */
   readonly subscriber: Redis;
@@ -43,6 +68,15 @@ export class RedisConnections implements OnApplicationShutdown {
     // ioredis would print each reconnect attempt as an unhandled error.
     this.client.on('error', () => undefined);
     this.subscriber.on('error', () => undefined);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const ready = (redis: Redis): Promise<unknown> =>
+      redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready');
+    await waitAtMost(
+      Promise.all([ready(this.client), ready(this.subscriber)]),
+      REDIS_STARTUP_WAIT_MS,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -57,11 +57,7 @@ export class BacktestTasks implements OnModuleDestroy {
     private readonly store: ResultStore,
     private readonly events: TaskEventsBus,
     @InjectConfig() private readonly config: AppConfig,
-  ) {
-    // While Redis is away the queue reports each reconnect attempt; requests answer 503 and
-    // readiness fails meanwhile, so these reports add nothing (unheard, BullMQ prints them).
-    this.queue.on('error', () => undefined);
-  }
+  ) {}
 
   /** Records the task as queued, then enqueues its job (job id = task id). */
   async submit(request: BacktestRequest, taskId = newRunId()): Promise<TaskAcceptedDto> {

@@ -1,4 +1,5 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { backtestQueueRegistration } from '@app/platform';
 import { BacktestTasks } from './backtest-tasks.service';
 import { BacktestsController } from './backtests.controller';
 import { RunResults } from './run-results.service';
@@ -7,15 +8,9 @@ import { TaskStates } from './task-states.service';
 import { TasksController } from './tasks.controller';
 
 /** Submitting, following, cancelling backtests and reading their results. */
-@Module({})
-export class BacktestsModule {
-  /** `backtestQueue`: the app's registration of the backtest queue, so that it is one Queue. */
-  static register(backtestQueue: DynamicModule): DynamicModule {
-    return {
-      module: BacktestsModule,
-      imports: [backtestQueue],
-      controllers: [BacktestsController, TasksController],
-      providers: [BacktestTasks, TaskStates, TaskEventStreams, RunResults],
-    };
-  }
-}
+@Module({
+  imports: [backtestQueueRegistration()],
+  controllers: [BacktestsController, TasksController],
+  providers: [BacktestTasks, TaskStates, TaskEventStreams, RunResults],
+})
+export class BacktestsModule {}
