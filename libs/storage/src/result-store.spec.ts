@@ -37,6 +37,18 @@ describe('ResultStore', () => {
     expect(readdirSync(join(dir, id)).sort()).toEqual(['manifest.json', 'result.json']);
   });
 
+  it('writes the same folder with blocking writes (as worker threads do)', async () => {
+    const blocking = new ResultStore(dir, { blockingWrites: true });
+    const id = newRunId();
+    const manifest = await blocking.saveCompleted(id, '{"blocking":true}', manifestFields());
+    expect(readFileSync(join(dir, id, 'result.json'), 'utf8')).toBe('{"blocking":true}');
+    expect(manifest.result_files[0]?.checksum).toBe(
+      createHash('md5').update('{"blocking":true}').digest('hex'),
+    );
+    expect(JSON.parse(readFileSync(join(dir, id, 'manifest.json'), 'utf8'))).toEqual(manifest);
+    expect(readdirSync(join(dir, id)).sort()).toEqual(['manifest.json', 'result.json']);
+  });
+
   it('reads back manifests and results, also from a fresh process (no cache)', async () => {
     const id = newRunId();
     await store.saveCompleted(id, '{"a":1}', manifestFields());

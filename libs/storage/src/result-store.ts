@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '@app/common';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic-file';
 import {
   FINAL_STATUSES,
   Manifest,
@@ -25,11 +26,25 @@ export interface StoredResultFile {
  * The result is written first and the manifest last, each atomically, so a manifest on disk
  * always describes a complete run, and a reader never sees half a file.
  */
+export interface ResultStoreOptions {
+  /**
+   * Write with blocking calls: for a worker thread that has nothing else to do (see
+   * writeFileAtomicSync). Never on an event loop that serves requests.
+   */
+  blockingWrites?: boolean;
+}
+
 export class ResultStore {
   /** Manifests of finished runs never change, so each is parsed once per process. */
   private readonly manifestCache = new Map<string, Manifest>();
+  private readonly blockingWrites: boolean;
 
-  constructor(readonly resultsDir: string) {}
+  constructor(
+    readonly resultsDir: string,
+    options: ResultStoreOptions = {},
+  ) {
+    this.blockingWrites = options.blockingWrites ?? false;
+  }
 
   /** The run's folder. Ids that are not UUIDs are unknown by definition: no path is built. */
   runDir(id: string): string {
@@ -40,10 +55,9 @@ export class ResultStore {
 
   /** Stores a completed run: result.json, then manifest.json with the result's md5. */
   async saveCompleted(id: string, resultJson: string, fields: ManifestFields): Promise<Manifest> {
-    const dir = this.runDir(id);
-    await mkdir(dir, { recursive: true });
+    const dir = await this.makeRunDir(id);
     const bytes = Buffer.from(resultJson, 'utf8');
-    await writeFileAtomic(join(dir, RESULT_FILE_NAME), bytes);
+    await this.writeAtomic(join(dir, RESULT_FILE_NAME), bytes);
     const resultFile: ResultFileEntry = {
       name: RESULT_FILE_NAME,
       path: `${id.toLowerCase()}/${RESULT_FILE_NAME}`,
@@ -67,14 +81,25 @@ export class ResultStore {
     status: 'failed' | 'cancelled',
     fields: ManifestFields,
   ): Promise<Manifest> {
-    const dir = this.runDir(id);
-    await mkdir(dir, { recursive: true });
+    const dir = await this.makeRunDir(id);
     await rm(join(dir, RESULT_FILE_NAME), { force: true });
     return this.writeManifest({ task_id: id, status, result_files: [], ...fields });
   }
 
+  private async makeRunDir(id: string): Promise<string> {
+    const dir = this.runDir(id);
+    if (this.blockingWrites) mkdirSync(dir, { recursive: true });
+    else await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  private async writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+    if (this.blockingWrites) writeFileAtomicSync(path, data);
+    else await writeFileAtomic(path, data);
+  }
+
   private async writeManifest(manifest: Manifest): Promise<Manifest> {
-    await writeFileAtomic(
+    await this.writeAtomic(
       join(this.runDir(manifest.task_id), MANIFEST_FILE_NAME),
       `${JSON.stringify(manifest, null, 2)}\n`,
     );

@@ -5,16 +5,25 @@ import { InvalidInputError } from '@app/common';
 import { parseFlags } from '../args';
 import { benchAgainstDuckDb } from '../bench/duckdb-bench';
 import { benchParquetLoad } from '../bench/parquet-bench';
+import { benchQueue } from '../bench/queue-bench';
 import { benchStrategies } from '../bench/strategy-bench';
 
 export const BENCH_HELP = `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N]
+       cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
   strategies             candles/s of each strategy on in-memory arrays, one thread
   parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s
   versus_duckdb          volume_long_candle over --files one-year files (default 10): the
                          engine on one thread against DuckDB's SQL on all cores, same files
-Medians of --runs runs (default 7). Not a test: figures depend on the machine and its load.`;
+Medians of --runs runs (default 7). Not a test: figures depend on the machine and its load.
+
+With --queue (needs redis-server on the PATH and a build; starts its own private Redis):
+the queue's overhead side by side on one Redis: BullMQ alone running --tasks no-op jobs
+(default 1000) against the real worker app running as many small backtests (one symbol,
+1,152 five-minute candles) submitted as the API submits them; tasks/s, their ratio, and
+submit-to-completed latency p50/p99 over --latency-tasks (default 200) run one at a time.
+Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).`;
 
 export async function benchCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -24,9 +33,16 @@ export async function benchCommand(args: string[]): Promise<number> {
       candles: { type: 'string', default: '525600' },
       seed: { type: 'string', default: '42' },
       files: { type: 'string', default: '10' },
+      queue: { type: 'boolean', default: false },
+      tasks: { type: 'string', default: '1000' },
+      'latency-tasks': { type: 'string', default: '200' },
+      rounds: { type: 'string', default: '3' },
+      concurrency: { type: 'string' },
+      'results-dir': { type: 'string' },
     },
     'bench',
   );
+  if (flags.queue) return benchQueueCommand(flags);
   const runs = positiveInteger(flags.runs, '--runs');
   const candles = positiveInteger(flags.candles, '--candles');
   const seed = positiveInteger(flags.seed, '--seed');
@@ -46,6 +62,28 @@ export async function benchCommand(args: string[]): Promise<number> {
       parquet_load_one_year: parquet,
       versus_duckdb: duckdb,
     };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+async function benchQueueCommand(
+  flags: Record<string, string | boolean | undefined>,
+): Promise<number> {
+  const tmpDir = mkdtempSync(join(tmpdir(), 'coin-bench-queue-'));
+  try {
+    const report = await benchQueue({
+      tasks: positiveInteger(flags.tasks, '--tasks'),
+      latencyTasks: positiveInteger(flags['latency-tasks'], '--latency-tasks'),
+      rounds: positiveInteger(flags.rounds, '--rounds'),
+      ...(flags.concurrency !== undefined && {
+        concurrency: positiveInteger(flags.concurrency, '--concurrency'),
+      }),
+      ...(typeof flags['results-dir'] === 'string' && { resultsDir: flags['results-dir'] }),
+      tmpDir,
+    });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {

@@ -29,6 +29,9 @@ import { isTransientFault } from './transient-faults';
 /** Time allowed, after the shutdown grace and the threads' stop, for releasing jobs. */
 const CLOSE_MARGIN_MS = 5000;
 
+/** Progress is written to Redis at most this often per task. */
+export const PROGRESS_INTERVAL_MS = 100;
+
 /** At most one log line per this interval about Redis connection errors. */
 const CONNECTION_ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -53,6 +56,8 @@ interface Attempt {
 class RunningJob {
   reason: StopReason | undefined;
   run: BacktestRun | undefined;
+  /** When progress was last written to Redis (or the job started). */
+  progressReportedAtMs = performance.now();
 
   /** The first reason wins: a task cancelled while it times out is cancelled. */
   stop(reason: StopReason): void {
@@ -391,6 +396,12 @@ export class BacktestProcessor implements OnApplicationBootstrap, OnModuleDestro
     }
     // The completion sets progress 1 itself, in the same step as the status.
     if (event.progress >= 1) return;
+    // At most one update per PROGRESS_INTERVAL_MS: enough to watch (a progress bar, SSE),
+    // while a stream of quick tasks does not pay a Redis script and an event per symbol.
+    const job = this.running.get(taskId);
+    const now = performance.now();
+    if (!job || now - job.progressReportedAtMs < PROGRESS_INTERVAL_MS) return;
+    job.progressReportedAtMs = now;
     // Monotone in Redis: a late or repeated value is ignored there, so no ordering is needed here.
     this.tasks
       .reportProgress(taskId, event.progress)

@@ -21,7 +21,7 @@ import type {
  */
 const settings = workerData as BacktestThreadSettings;
 const cache = new CandleFileCache({ maxBytes: settings.candleCacheBytes });
-const store = new ResultStore(settings.resultsDir);
+const store = new ResultStore(settings.resultsDir, { blockingWrites: true });
 const events = new BroadcastChannel(settings.eventsChannel);
 // Posting needs no reference; the pool, not this channel, decides how long the thread lives.
 events.unref();
