@@ -1,4 +1,4 @@
-import { FieldProblem, InvalidInputError } from '@app/common';
+import { InvalidInputError, ProblemCollector } from '@app/common';
 import { kstDateRange, parseSymbol, parseTimeframe, Timeframe } from '@app/data';
 import { resolveParams, ResolvedParams } from '@app/strategies';
 
@@ -31,40 +31,30 @@ export const REQUEST_FIELDS = [
  * every failing field at once in one `InvalidInputError`.
  */
 export function parseBacktestRequest(raw: unknown): BacktestRequest {
-  const problems: FieldProblem[] = [];
-  const collect = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw InvalidInputError.of('body', raw, `an object with ${REQUEST_FIELDS.join(', ')}`);
   }
   const body = raw as Record<string, unknown>;
+  const problems = new ProblemCollector();
   for (const field of Object.keys(body)) {
     if (!(REQUEST_FIELDS as readonly string[]).includes(field)) {
-      problems.push({
+      problems.add({
         field,
         value: body[field],
         allowed: `no such field; the fields are ${REQUEST_FIELDS.join(', ')}`,
       });
     }
   }
-  const resolved = collect(() => resolveParams(body.strategy, body.params));
-  const symbols = collect(() => parseSymbols(body.symbols));
-  const timeframe = collect(() => parseTimeframe(body.timeframe));
-  collect(() => kstDateRange(body.start_date, body.end_date));
-  if (problems.length > 0 || !resolved || !symbols || !timeframe)
-    throw new InvalidInputError(problems);
+  const resolved = problems.check(() => resolveParams(body.strategy, body.params));
+  const symbols = problems.check(() => parseSymbols(body.symbols));
+  const timeframe = problems.check(() => parseTimeframe(body.timeframe));
+  problems.check(() => kstDateRange(body.start_date, body.end_date));
+  problems.throwIfAny();
   return {
-    strategy: resolved.strategy.name,
-    params: resolved.params,
-    symbols,
-    timeframe,
+    strategy: resolved!.strategy.name,
+    params: resolved!.params,
+    symbols: symbols!,
+    timeframe: timeframe!,
     start_date: body.start_date as string,
     end_date: body.end_date as string,
   };
@@ -75,17 +65,12 @@ function parseSymbols(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SYMBOLS_PER_RUN) {
     throw InvalidInputError.of('symbols', value, allowed);
   }
-  const problems: FieldProblem[] = [];
-  const symbols: string[] = [];
+  const problems = new ProblemCollector();
+  const symbols = new Set<string>();
   value.forEach((item, index) => {
-    try {
-      const symbol = parseSymbol(item, `symbols[${index}]`);
-      if (!symbols.includes(symbol)) symbols.push(symbol);
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problems.push(...error.problems);
-    }
+    const symbol = problems.check(() => parseSymbol(item, `symbols[${index}]`));
+    if (symbol !== undefined) symbols.add(symbol);
   });
-  if (problems.length > 0) throw new InvalidInputError(problems);
-  return symbols;
+  problems.throwIfAny();
+  return [...symbols];
 }

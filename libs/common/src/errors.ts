@@ -38,6 +38,34 @@ function formatValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/**
+ * Gathers the problems of several independent checks, so a request is answered with every
+ * failing field at once rather than the first.
+ */
+export class ProblemCollector {
+  readonly problems: FieldProblem[] = [];
+
+  /** Runs one check; its InvalidInputError's problems are kept and undefined returned. */
+  check<T>(parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      this.problems.push(...error.problems);
+      return undefined;
+    }
+  }
+
+  add(problem: FieldProblem): void {
+    this.problems.push(problem);
+  }
+
+  /** Throws one InvalidInputError with everything gathered, if anything was. */
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new InvalidInputError(this.problems);
+  }
+}
+
 /** Something asked for does not exist (HTTP 404). */
 export class NotFoundError extends Error {
   override readonly name: string = 'NotFoundError';

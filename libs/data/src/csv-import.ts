@@ -1,11 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import {
-  allocateCandles,
-  Candles,
-  DataFileError,
-  FieldProblem,
-  InvalidInputError,
-} from '@app/common';
+import { allocateCandles, Candles, DataFileError, ProblemCollector } from '@app/common';
 import { CANDLE_COLUMNS, CandleColumn, concatCandles, sortAndDeduplicate } from './candle-order';
 import { kstYear, parseIsoTimestamp } from './kst-time';
 import { cannotReadFile, isNodeError } from './file-errors';
@@ -136,20 +130,11 @@ function badFieldMessage(lineNumber: number, column: CandleColumn, text: string)
 }
 
 function parseImportTarget(request: ImportCsvRequest): { symbol: string; timeframe: string } {
-  const problems: FieldProblem[] = [];
-  const attempt = <T>(parse: () => T): T | undefined => {
-    try {
-      return parse();
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const symbol = attempt(() => parseSymbol(request.symbol));
-  const timeframe = attempt(() => parseTimeframe(request.timeframe));
-  if (symbol === undefined || timeframe === undefined) throw new InvalidInputError(problems);
-  return { symbol, timeframe };
+  const problems = new ProblemCollector();
+  const symbol = problems.check(() => parseSymbol(request.symbol));
+  const timeframe = problems.check(() => parseTimeframe(request.timeframe));
+  problems.throwIfAny();
+  return { symbol: symbol!, timeframe: timeframe! };
 }
 
 async function readCsvText(csvPath: string): Promise<string> {
