@@ -470,7 +470,7 @@ describe('API start-up with a bad configuration', () => {
   it('exits with code 1 and a message naming each bad variable, before listening', async () => {
     const child = spawn(process.execPath, [ENTRY.api], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: 'eighty', SYNC_TIMEOUT_S: '-1' },
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', PORT: 'eighty', SYNC_TIMEOUT_S: '-1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

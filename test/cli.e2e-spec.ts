@@ -21,7 +21,7 @@ function cli(
 ): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [ENTRY.cli, ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1/0', ...env },
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', REDIS_URL: 'redis://127.0.0.1:1/0', ...env },
     encoding: 'utf8',
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };

@@ -114,7 +114,7 @@ export function cliBacktest(
     const run = spawnSync(process.execPath, args, {
       cwd: REPO_ROOT,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ENV_FILE: '' },
     });
     if (run.status !== 0) throw new Error(`cli backtest failed (${run.status}): ${run.stderr}`);
     return JSON.parse(run.stdout) as ResultDocument;

@@ -5,6 +5,7 @@ import { cleanupCommand, CLEANUP_HELP } from './commands/cleanup';
 import { importCommand, IMPORT_HELP } from './commands/import';
 import { inventoryCommand, INVENTORY_HELP } from './commands/inventory';
 import { strategiesCommand, STRATEGIES_HELP } from './commands/strategies';
+import { loadEnvFile } from '@app/config';
 import { describeCliError, EXIT } from './cli-error';
 
 interface Command {
@@ -60,6 +61,7 @@ ${Object.entries(COMMANDS)
 Exit codes: 0 done, 2 invalid input, 3 no data, 1 anything else.`;
 
 export async function main(argv: string[]): Promise<number> {
+  loadEnvFile();
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${GENERAL_HELP}\n`);

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, loadEnvFile } from './config';
 
 describe('loadConfig', () => {
   it('applies the SPEC §9 defaults when nothing is set', () => {
@@ -87,6 +88,29 @@ describe('loadConfig', () => {
       expect(line).toBeDefined();
       if (!variable.computed)
         expect(line!.replace(/^#\s*/, '')).toBe(`${variable.name}=${variable.default}`);
+    }
+  });
+
+  it('reads ENV_FILE into the environment without overriding what is already set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coin-env-'));
+    const file = join(dir, 'service.env');
+    writeFileSync(file, 'COIN_TEST_FROM_FILE=file\nCOIN_TEST_ALREADY_SET=file\n');
+    try {
+      const env: Record<string, string | undefined> = {
+        ENV_FILE: file,
+        COIN_TEST_ALREADY_SET: 'environment',
+      };
+      loadEnvFile(env);
+      expect(env).toEqual({
+        ENV_FILE: file,
+        COIN_TEST_ALREADY_SET: 'environment',
+        COIN_TEST_FROM_FILE: 'file',
+      });
+      const none: Record<string, string | undefined> = { ENV_FILE: '' };
+      loadEnvFile(none);
+      expect(none).toEqual({ ENV_FILE: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

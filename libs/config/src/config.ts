@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { validateCronExpression } from 'cron';
 
 /**
@@ -356,4 +358,16 @@ export function redisOptions(redis: RedisConnectionConfig): {
     ...(redis.password !== undefined && { password: redis.password }),
     ...(redis.tls && { tls: {} }),
   };
+}
+
+/**
+ * Reads the variables of ENV_FILE (default `.env`, when it exists; empty for none) into the
+ * environment. Variables already set win over the file.
+ */
+export function loadEnvFile(env: Env = process.env): void {
+  const envFile = env.ENV_FILE ?? '.env';
+  if (envFile === '' || !existsSync(envFile)) return;
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(envFile, 'utf8')))) {
+    env[name] ??= value;
+  }
 }

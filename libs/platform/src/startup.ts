@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { AppConfig, ConfigError, loadConfig } from '@app/config';
+import { AppConfig, ConfigError, loadConfig, loadEnvFile } from '@app/config';
 
 /**
  * A process's start: reads the variables of ENV_FILE (default `.env`, when it exists; empty
@@ -8,8 +7,7 @@ import { AppConfig, ConfigError, loadConfig } from '@app/config';
  * anything starts.
  */
 export function readConfigOrExit(): AppConfig {
-  const envFile = process.env.ENV_FILE ?? '.env';
-  if (envFile !== '' && existsSync(envFile)) process.loadEnvFile(envFile);
+  loadEnvFile();
   try {
     return loadConfig(process.env);
   } catch (error) {
