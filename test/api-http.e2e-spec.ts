@@ -107,6 +107,16 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
       expect(post.status).toBe(401);
     });
 
+    it('cannot be bypassed with a percent-encoded path that routes to /api', async () => {
+      for (const path of ['/%61pi/strategies', '/%61%70%69/backtests/latest']) {
+        expect([path, (await call(api.url, 'GET', path)).status]).toEqual([path, 401]);
+      }
+      const post = await call(api.url, 'POST', '/%61pi/backtests/run-async', {
+        body: VALID_REQUEST,
+      });
+      expect(post.status).toBe(401);
+    });
+
     it('lets the right key through, and keeps /, /docs, /health and /metrics open', async () => {
       expect((await call(api.url, 'GET', '/api/strategies', { headers: KEY })).status).toBe(200);
       for (const path of ['/', '/docs', '/docs-json', '/health', '/health/live', '/metrics']) {
@@ -147,14 +157,64 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         ...(body.raw !== undefined ? { rawBody: body.raw } : { body: body.json }),
       });
 
-    it('answers malformed JSON with 400', async () => {
+    it('answers malformed JSON with 400 saying where it breaks', async () => {
       const response = await post({ raw: '{"strategy": "volume_long_candle",' });
       expect(response.status).toBe(400);
       expect(response.body).toEqual({
         statusCode: 400,
         error: 'Bad Request',
-        message: expect.stringMatching(/JSON/),
+        message: expect.stringMatching(/not valid JSON: .*(position|end of JSON)/i),
       });
+      const proto = await post({
+        raw: '{"__proto__": {"x": 1}, "strategy": "volume_long_candle"}',
+      });
+      expect(proto.status).toBe(400);
+      expect(proto.body.message).toMatch(/__proto__/);
+    });
+
+    it('refuses fields named like built-in object properties instead of dropping them', async () => {
+      const response = await post({
+        json: {
+          ...VALID_REQUEST,
+          timeframe: '7M',
+          params: { toString: 1, constructor: 2 },
+          valueOf: 3,
+        },
+      });
+      expect(response.status).toBe(422);
+      const fields = (response.body.errors ?? []).map(({ field }) => field).sort();
+      expect(fields).toEqual(['params.constructor', 'params.toString', 'timeframe', 'valueOf']);
+    });
+
+    it('answers a URL with broken percent-encoding with 400 in the API’s error shape', async () => {
+      const response = await call(api.url, 'GET', '/api/backtests/%E0%A4%A', { headers: KEY });
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.stringContaining('percent-encoding'),
+      });
+    });
+
+    it('shows a number too large for a double as Infinity, not null', async () => {
+      const response = await post({
+        raw: JSON.stringify({ ...VALID_REQUEST, params: { vol_ma_window: 1 } }).replace(
+          '"vol_ma_window":1',
+          '"vol_ma_window":1e309',
+        ),
+      });
+      expect(response.status).toBe(422);
+      expect(response.body.errors).toEqual([
+        { field: 'params.vol_ma_window', value: 'Infinity', allowed: expect.any(String) },
+      ]);
+    });
+
+    it('accepts a DELETE that declares a JSON body but sends none', async () => {
+      const response = await call(api.url, 'DELETE', `/api/backtests/tasks/${SOME_UUID}`, {
+        headers: { ...KEY, 'content-type': 'application/json' },
+      });
+      expect(response.status).toBe(404);
+      expect(response.body.message).toMatch(/task/i);
     });
 
     it('answers a body over 1 MiB with 413', async () => {
@@ -323,6 +383,10 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         const script = await call(api.url, 'GET', new URL(src, `${api.url}/docs`).pathname);
         expect([src, script.status]).toEqual([src, 200]);
       }
+      // /docs/ would resolve those relative script paths under /docs/docs/: it redirects.
+      const slash = await fetch(`${api.url}/docs/`, { redirect: 'manual' });
+      expect(slash.status).toBe(301);
+      expect(slash.headers.get('location')).toBe('/docs');
     });
 
     it('allows the configured CORS origin only', async () => {
@@ -338,6 +402,12 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
       expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain(
         'x-api-key',
       );
+      // A front end must be able to cancel a task (DELETE) across origins too.
+      const cancel = await fetch(`${api.url}/api/backtests/tasks/${SOME_UUID}`, {
+        method: 'OPTIONS',
+        headers: { origin: ALLOWED_ORIGIN, 'access-control-request-method': 'DELETE' },
+      });
+      expect(cancel.headers.get('access-control-allow-methods')).toMatch(/DELETE/);
       const other = await fetch(`${api.url}/`, { headers: { origin: 'https://evil.example.com' } });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
     });

@@ -1,13 +1,15 @@
 import helmet from '@fastify/helmet';
-import { DynamicModule, Type } from '@nestjs/common';
+import { DynamicModule, HttpStatus, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { REQUEST_ID_HEADER, requestIdFrom } from '@app/platform';
 import { AppModule } from './app.module';
 import { API_KEY_HEADER } from './http/api-key.guard';
-import { BODY_LIMIT_BYTES } from './http/error-response';
+import { BODY_LIMIT_BYTES, errorBody } from './http/error-response';
+import { jsonBodyParser } from './http/json-body';
 import { createOpenApiDocument, serveOpenApiDocument } from './openapi/openapi';
 import { readPackageInfo } from './openapi/package-info';
 import { EndpointCatalog } from './root/endpoint-catalog';
@@ -41,6 +43,22 @@ export async function createApiApp(
     // Fastify names each request before Nest's middleware runs, and the logger takes that
     // name: so the caller's X-Request-Id (when sane) must become Fastify's request id.
     genReqId: requestIdFrom,
+    // A URL Fastify cannot decode (`/api/%E0%A4%A`) fails before any route or Nest filter:
+    // answer it in the API's error shape too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const body =
+        error.code === 'FST_ERR_BAD_URL'
+          ? errorBody(
+              HttpStatus.BAD_REQUEST,
+              'The URL is not valid: check its percent-encoding (%XX with two hex digits)',
+            )
+          : errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+      void reply
+        .code(body.statusCode)
+        .type('application/json; charset=utf-8')
+        .header(REQUEST_ID_HEADER, request.id)
+        .send(body);
+    },
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -52,7 +70,7 @@ export async function createApiApp(
   fastify.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
-    fastify.getDefaultJsonParser('error', 'error'),
+    jsonBodyParser(fastify.getDefaultJsonParser('error', 'error')),
   );
 
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -70,6 +88,8 @@ export async function createApiApp(
   if (config.corsOrigins !== false) {
     app.enableCors({
       origin: config.corsOrigins,
+      // @fastify/cors allows only GET, HEAD and POST unless told: cancelling is a DELETE.
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
       allowedHeaders: ['Content-Type', API_KEY_HEADER, REQUEST_ID_HEADER],
       exposedHeaders: [REQUEST_ID_HEADER, 'Content-Disposition', 'ETag', 'Content-MD5', 'Location'],
     });

@@ -61,8 +61,8 @@ export function parseBacktestRequest(raw: unknown): BacktestRequest {
 }
 
 function parseSymbols(value: unknown): string[] {
-  const allowed = `a list of 1 to ${MAX_SYMBOLS_PER_RUN} symbols like ["BTC_KRW", "ETH_KRW"]`;
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SYMBOLS_PER_RUN) {
+  const allowed = `a list of 1 to ${MAX_SYMBOLS_PER_RUN} different symbols like ["BTC_KRW", "ETH_KRW"]`;
+  if (!Array.isArray(value) || value.length === 0) {
     throw InvalidInputError.of('symbols', value, allowed);
   }
   const problems = new ProblemCollector();
@@ -72,5 +72,9 @@ function parseSymbols(value: unknown): string[] {
     if (symbol !== undefined) symbols.add(symbol);
   });
   problems.throwIfAny();
+  // Counted after de-duplication: "eth_btc" and "ETH_BTC" are one symbol, one unit of work.
+  if (symbols.size > MAX_SYMBOLS_PER_RUN) {
+    throw InvalidInputError.of('symbols', value, `${allowed} (${symbols.size} given)`);
+  }
   return [...symbols];
 }

@@ -77,6 +77,11 @@ describe('parseBacktestRequest', () => {
       problemsOf({ ...valid, symbols: Array.from({ length: 101 }, (_, i) => `S${i}_BTC`) }),
     ).toEqual(['symbols']);
   });
+
+  it('counts symbols after dropping duplicates against the limit of 100', () => {
+    const repeated = Array.from({ length: 60 }, () => ['eth_btc', 'ETH_BTC']).flat();
+    expect(parseBacktestRequest({ ...valid, symbols: repeated }).symbols).toEqual(['ETH_BTC']);
+  });
 });
 
 describe('runBacktest on the sample data', () => {

@@ -29,6 +29,8 @@ export function describeProblem({ field, value, allowed }: FieldProblem): string
 
 function formatValue(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON would print null: a number too large for a double (1e309) arrives as Infinity.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string;
   try {
     text = JSON.stringify(value) ?? typeof value;

@@ -71,6 +71,10 @@ describe('parseSymbol', () => {
   it('SYMBOL_PATTERN matches what parseSymbol accepts, in any case', () => {
     expect(SYMBOL_PATTERN.test('eth_btc')).toBe(true);
     expect(SYMBOL_PATTERN.test('ETH/BTC')).toBe(false);
+    expect(SYMBOL_PATTERN.test('\u212aRW_BTC')).toBe(false); // the Kelvin sign is not a K
+    // Published in the OpenAPI document, where a pattern has no flags: it must stand alone.
+    expect(SYMBOL_PATTERN.flags).toBe('');
+    expect(new RegExp(SYMBOL_PATTERN.source).test('Eth_btc')).toBe(true);
   });
 });
 

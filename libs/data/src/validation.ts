@@ -25,10 +25,11 @@ export const TIMEFRAME_MS: Readonly<Record<Timeframe, number>> = {
 /**
  * A market symbol in any letter case, `BASE_QUOTE` with each part 1–20 of A-Z0-9.
  * Case-insensitive so request DTOs can reuse it on raw input (`btc_krw` is valid);
- * {@link parseSymbol} returns the upper-case form that names the directory. Without the
- * `u` flag, `i` never lets a non-ASCII letter match (e.g. the Kelvin sign for K).
+ * {@link parseSymbol} returns the upper-case form that names the directory. Both cases are
+ * spelled out rather than an `i` flag: the OpenAPI document publishes `.source`, and JSON
+ * Schema patterns carry no flags. ASCII only (no Kelvin sign for K).
  */
-export const SYMBOL_PATTERN = /^[A-Z0-9]{1,20}_[A-Z0-9]{1,20}$/i;
+export const SYMBOL_PATTERN = /^[A-Za-z0-9]{1,20}_[A-Za-z0-9]{1,20}$/;
 
 /** What a valid symbol looks like, for error messages. */
 export const SYMBOL_RULE =

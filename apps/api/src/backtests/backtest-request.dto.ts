@@ -74,7 +74,7 @@ export class BacktestRequestDto {
     maxItems: MAX_SYMBOLS_PER_RUN,
     items: { type: 'string', pattern: SYMBOL_PATTERN.source },
     example: EXAMPLE_BACKTEST_REQUEST.symbols,
-    description: `Symbols to test, each ${SYMBOL_RULE} (lower case accepted; duplicates dropped)`,
+    description: `Symbols to test, each ${SYMBOL_RULE} (lower case accepted; duplicates dropped; at most ${MAX_SYMBOLS_PER_RUN} different ones)`,
   })
   @SatisfiesLibraryRule(checkRequest)
   symbols!: string[];

@@ -2,8 +2,13 @@ import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
 import { loadConfig } from '@app/config';
 import { ApiKeyGuard } from './api-key.guard';
 
-function contextFor(url: string, headers: Record<string, string> = {}): ExecutionContext {
-  const request = { url, headers };
+/** A request as Fastify hands it over: its URL, and the pattern of the route that matched. */
+function contextFor(
+  url: string,
+  headers: Record<string, string> = {},
+  route: string = url.split('?')[0],
+): ExecutionContext {
+  const request = { url, headers, routeOptions: { url: route } };
   return { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
 }
 
@@ -26,6 +31,12 @@ describe('ApiKeyGuard', () => {
       );
       expect(guarded.canActivate(contextFor(url, { 'x-api-key': 'let-me-in' }))).toBe(true);
     }
+  });
+
+  it('judges by the route that matched, so a percent-encoded path cannot slip past', () => {
+    expect(() =>
+      guarded.canActivate(contextFor('/%61pi/strategies', {}, '/api/strategies')),
+    ).toThrow(UnauthorizedException);
   });
 
   it('keeps /, /health*, /docs* and /metrics open', () => {

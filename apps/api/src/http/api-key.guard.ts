@@ -29,7 +29,10 @@ export class ApiKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (!this.expected) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (!PROTECTED_PATH.test(request.url)) return true;
+    // The route that matched, not the raw URL: Fastify decodes the path before routing, so
+    // `/%61pi/strategies` reaches the /api/strategies handler while its URL says otherwise.
+    const route = request.routeOptions.url ?? request.url;
+    if (!PROTECTED_PATH.test(route)) return true;
     const given = request.headers[API_KEY_HEADER];
     if (typeof given !== 'string' || given === '') {
       throw new UnauthorizedException(

@@ -12,6 +12,7 @@ import {
   NotFoundError,
 } from '@app/common';
 import { describeError, REDIS_UNAVAILABLE_MESSAGE } from './error-response';
+import { MalformedJsonError } from './json-body';
 
 describe('describeError', () => {
   it('maps invalid input to 422 with every field problem', () => {
@@ -26,6 +27,16 @@ describe('describeError', () => {
         'symbols[0]: got "a/b"; expected BASE_QUOTE; timeframe: got "7M"; expected one of 1M, 5M',
       errors: problems,
     });
+  });
+
+  it('shows a number too large for JSON (1e309 reads as Infinity) as what it is, not null', () => {
+    const body = describeError(
+      InvalidInputError.of('params.vol_ma_window', Infinity, 'an integer from 1 to 500'),
+    );
+    expect(body?.message).toBe(
+      'params.vol_ma_window: got Infinity; expected an integer from 1 to 500',
+    );
+    expect(JSON.parse(JSON.stringify(body)).errors[0].value).toBe('Infinity');
   });
 
   it('maps the core’s typed errors to their statuses with their messages', () => {
@@ -65,10 +76,10 @@ describe('describeError', () => {
     );
   });
 
-  it('maps a JSON syntax error from the body parser to 400', () => {
-    const error = Object.assign(new SyntaxError('Unexpected end of JSON input'), {
-      statusCode: 400,
-    });
+  it('maps a body the JSON parser refused to 400 with its message', () => {
+    const error = new MalformedJsonError(
+      'The request body is not valid JSON: Unexpected end of JSON input',
+    );
     expect(describeError(error)).toEqual({
       statusCode: 400,
       error: 'Bad Request',

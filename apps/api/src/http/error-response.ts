@@ -7,6 +7,7 @@ import {
   InvalidInputError,
   NotFoundError,
 } from '@app/common';
+import { MalformedJsonError } from './json-body';
 import { isRedisUnavailable } from './redis-errors';
 
 /** The body of every error response (SPEC §5): what went wrong and what to fix. */
@@ -52,7 +53,15 @@ export function errorBody(statusCode: number, message: string, errors?: FieldPro
  */
 export function describeError(error: unknown): ErrorBody | undefined {
   if (error instanceof InvalidInputError) {
-    return errorBody(HttpStatus.UNPROCESSABLE_ENTITY, error.message, error.problems);
+    return errorBody(
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      error.message,
+      error.problems.map(({ value, ...problem }) => ({
+        ...problem,
+        // A JSON response would turn Infinity (from 1e309) into null: say what was read.
+        value: typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
+      })),
+    );
   }
   if (error instanceof DataFileError) {
     return errorBody(HttpStatus.UNPROCESSABLE_ENTITY, error.message);
@@ -68,12 +77,7 @@ export function describeError(error: unknown): ErrorBody | undefined {
     }
     return errorBody(status, TRANSPORT_MESSAGES[status] ?? message);
   }
-  if (isMalformedJson(error)) {
-    return errorBody(
-      HttpStatus.BAD_REQUEST,
-      `The request body is not valid JSON: ${error.message}`,
-    );
-  }
+  if (error instanceof MalformedJsonError) return errorBody(error.statusCode, error.message);
   if (isRedisUnavailable(error)) {
     return errorBody(HttpStatus.SERVICE_UNAVAILABLE, REDIS_UNAVAILABLE_MESSAGE);
   }
@@ -86,12 +90,4 @@ function httpExceptionMessage(exception: HttpException): string {
   const message = (response as { message?: unknown }).message;
   if (Array.isArray(message)) return message.join('; ');
   return typeof message === 'string' ? message : exception.message;
-}
-
-/** Fastify's JSON parser fails with a SyntaxError carrying status 400. */
-function isMalformedJson(error: unknown): error is SyntaxError {
-  return (
-    error instanceof SyntaxError &&
-    (error as SyntaxError & { statusCode?: number }).statusCode === 400
-  );
 }

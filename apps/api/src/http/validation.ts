@@ -126,8 +126,41 @@ export class ApiValidationPipe extends ValidationPipe {
         `a JSON object with ${fieldsOf(metadata.metatype!)}`,
       );
     }
-    return super.transform(value, metadata);
+    const shadowed = isObject && metadata.type === 'body' ? prototypeNamedFields(value) : [];
+    if (shadowed.length === 0) return super.transform(value, metadata);
+    try {
+      await super.transform(value, metadata);
+    } catch (error) {
+      if (error instanceof InvalidInputError) {
+        throw new InvalidInputError([...error.problems, ...shadowed]);
+      }
+      throw error;
+    }
+    throw new InvalidInputError(shadowed);
   }
+}
+
+/** `toString`, `constructor`, `valueOf`...: names every plain object already answers to. */
+const OBJECT_PROPERTY_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Fields of a JSON body named like a built-in object property, at any depth. class-transformer
+ * skips such keys when it builds the DTO, so neither the whitelist nor a library check would
+ * ever see them: the request would run as if they were not there. No field of this API has
+ * such a name, so each one is refused by name.
+ */
+function prototypeNamedFields(value: unknown, path = ''): FieldProblem[] {
+  if (Array.isArray(value)) {
+    return value.flatMap((item: unknown, index) => prototypeNamedFields(item, `${path}[${index}]`));
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, item]) => {
+    const field = path === '' ? key : `${path}.${key}`;
+    if (OBJECT_PROPERTY_NAMES.has(key)) {
+      return [{ field, value: item, allowed: 'no such field (a built-in object property name)' }];
+    }
+    return prototypeNamedFields(item, field);
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { strategyParamsSchemas } from '../strategies/strategy-schemas';
@@ -49,5 +50,16 @@ export function serveOpenApiDocument(app: INestApplication, document: OpenAPIObj
     raw: ['json'],
     customSiteTitle: 'Coin Backtesting API',
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+  });
+  // Swagger UI's page links its scripts relatively: under /docs/ they would resolve to
+  // /docs/docs/..., a blank page. Send the trailing-slash form to /docs.
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const [path, query] = request.url.split(/\?(.*)/s, 2);
+    if (path === `/${DOCS_PATH}/`) {
+      void reply.redirect(`/${DOCS_PATH}${query ? `?${query}` : ''}`, 301);
+      return;
+    }
+    done();
   });
 }
