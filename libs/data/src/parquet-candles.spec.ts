@@ -397,6 +397,64 @@ describe('readCandleFile', () => {
       await expect(readCandleFile(file)).rejects.toBeInstanceOf(DataFileError);
     });
 
+    it('turns any damage to the pages into a DataFileError or a load, never a hang or a crash', async () => {
+      // Nullable columns (as pandas and DuckDB write them), several row groups and pages.
+      const rows = 400;
+      const optional = (data: DecodedArray) => ({
+        element: { type: 'DOUBLE', repetition_type: 'OPTIONAL' } as const,
+        data,
+      });
+      const pristine = parquetWriteBuffer({
+        schema: [
+          { name: 'root', num_children: 6 },
+          { name: 'timestamp', type: 'INT64', repetition_type: 'OPTIONAL' },
+          ...['open', 'high', 'low', 'close', 'volume'].map((name) => ({
+            name,
+            ...optional([]).element,
+          })),
+        ],
+        columnData: [
+          {
+            name: 'timestamp',
+            data: int64(Array.from({ length: rows }, (_, i) => 1e12 + i * 6e4)),
+          },
+          ...['open', 'high', 'low', 'close', 'volume'].map((name) => ({
+            name,
+            data: Float64Array.from({ length: rows }, (_, i) => 100 + (i % 7)),
+          })),
+        ],
+        rowGroupSize: 150,
+        pageSize: 512,
+        codec: 'SNAPPY',
+      });
+      const footerStart =
+        pristine.byteLength - 8 - new DataView(pristine).getUint32(pristine.byteLength - 8, true);
+      let seed = 2024;
+      const random = (below: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed % below;
+      };
+      const outcomes = { loaded: 0, refused: 0 };
+      for (let attempt = 0; attempt < 300; attempt++) {
+        const bytes = new Uint8Array(pristine.slice(0));
+        // Overwrite 1-8 bytes somewhere in the column data (the footer is checked elsewhere).
+        const at = 4 + random(footerStart - 12);
+        for (let i = 0, n = 1 + random(8); i < n; i++) bytes[at + i] = random(256);
+        writeFileSync(file, bytes);
+        try {
+          const candles = await readCandleFile(file);
+          expect(candles.length).toBeLessThanOrEqual(rows);
+          outcomes.loaded++;
+        } catch (error) {
+          expect(error).toBeInstanceOf(DataFileError);
+          expect((error as Error).message.startsWith(`${file}: `)).toBe(true);
+          outcomes.refused++;
+        }
+      }
+      // Most damage is noticed; some lands in values that are still numbers.
+      expect(outcomes.refused).toBeGreaterThan(100);
+    });
+
     it('reports a missing file as unreadable', async () => {
       await expect(readCandleFile(path.join(dir, 'nope.parquet'))).rejects.toThrow(
         /nope.parquet: cannot read the file \(ENOENT/,

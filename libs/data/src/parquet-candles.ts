@@ -2,13 +2,11 @@ import { readFile } from 'node:fs/promises';
 import {
   AsyncBuffer,
   asyncBufferFromFile,
-  ColumnData,
   DecodedArray,
   FileMetaData,
   parquetMetadata,
   parquetMetadataAsync,
   ParquetParsers,
-  parquetRead,
   parquetSchema,
   SchemaElement,
   TimeUnit,
@@ -22,17 +20,19 @@ import {
   throwIfCancelled,
 } from '@app/common';
 import { CANDLE_COLUMNS, CandleColumn, sortAndDeduplicate } from './candle-order';
+import { NullValueError, readFlatColumnChunk } from './flat-column-reader';
 import { cannotReadFile, errorMessage } from './file-errors';
 import { KST_OFFSET_MS, parseIsoTimestamp } from './kst-time';
 
 /**
  * Reading candle files with hyparquet (+ hyparquet-compressors for every mainstream codec).
  *
- * Speed comes from never building a row object or a Date: each column chunk is copied
- * straight into a Float64Array. hyparquet would turn every timestamp into a Date (or, with
- * custom parsers, call a parser per value into a plain Array); instead it is given a copy of
- * the schema in which an INT64 timestamp column is a plain INT64, so it hands over the raw
- * BigInt64Array, and the unit and zone are applied here in one loop.
+ * Speed comes from never building a row object or a Date: each page of a column chunk,
+ * decoded by hyparquet's page readers (see flat-column-reader), is copied straight into a
+ * Float64Array. hyparquet would turn every timestamp into a Date (or, with custom parsers,
+ * call a parser per value into a plain Array); instead an INT64 timestamp column is read as a
+ * plain INT64, so its raw BigInt64Array arrives, and the unit and zone are applied here in
+ * one loop.
  */
 
 /** Keeps INT64/INT96 timestamps (values and statistics) as raw integers in the column's unit. */
@@ -96,7 +96,7 @@ export async function readCandleFileAs(
     await readFileBytes(absolutePath, displayName),
     displayName,
   );
-  const columns = await decodeColumns(parquet, CANDLE_COLUMNS, isCancelled);
+  const columns = decodeColumns(parquet, CANDLE_COLUMNS, isCancelled);
   return sortAndDeduplicate({ length: columns.timestamp.length, ...columns });
 }
 
@@ -127,7 +127,7 @@ export async function summarizeCandleFile(
     await readFileBytes(absolutePath, displayName),
     displayName,
   );
-  const timestamps = (await decodeColumns(parquet, ['timestamp'])).timestamp;
+  const timestamps = decodeColumns(parquet, ['timestamp']).timestamp;
   let firstMs = Infinity;
   let lastMs = -Infinity;
   for (const value of timestamps) {
@@ -163,46 +163,53 @@ async function openCandleParquet(buffer: ArrayBuffer, file: string): Promise<Can
  * Reads the given columns into Float64Arrays (timestamps as UTC epoch ms), one row group at
  * a time so a cancelled task stops between groups.
  */
-async function decodeColumns<C extends CandleColumn>(
+function decodeColumns<C extends CandleColumn>(
   parquet: CandleParquet,
   columns: readonly C[],
   isCancelled?: CancellationCheck,
-): Promise<Record<C, Float64Array>> {
+): Record<C, Float64Array> {
   const { file, buffer, metadata, timestamp } = parquet;
-  const readMetadata = timestamp.isInt64 ? withPlainInt64Timestamp(metadata) : metadata;
   const total = rowCount(metadata);
   const output = Object.fromEntries(
     columns.map((column) => [column, new Float64Array(total)]),
   ) as Record<C, Float64Array>;
+  const elements = new Map(
+    metadata.schema.map((element) => [element.name, readAsElement(element, timestamp)]),
+  );
 
   let groupStart = 0;
   for (const rowGroup of metadata.row_groups) {
     throwIfCancelled(isCancelled);
     const groupEnd = groupStart + Number(rowGroup.num_rows);
-    const chunks: ColumnData[] = [];
-    await asParquetError(file, () =>
-      parquetRead({
-        file: buffer,
-        metadata: readMetadata,
-        columns: [...columns],
-        rowStart: groupStart,
-        rowEnd: groupEnd,
-        compressors,
-        parsers: RAW_TIMESTAMPS,
-        // Collected, not decoded here: an exception thrown inside onChunk escapes
-        // hyparquet as an unhandled rejection instead of failing parquetRead.
-        onChunk: (chunk) => chunks.push(chunk),
-      }),
-    );
     for (const column of columns) {
+      const chunk = rowGroup.columns.find(
+        ({ meta_data }) =>
+          meta_data?.path_in_schema.length === 1 && meta_data.path_in_schema[0] === column,
+      )?.meta_data;
+      if (!chunk) {
+        throw new DataFileError(
+          file,
+          `column "${column}" is missing from row group starting at row ${groupStart + 1}; the file is damaged`,
+        );
+      }
       let filled = 0;
-      for (const chunk of chunks.filter(({ columnName }) => columnName === column)) {
-        // A chunk may cover rows outside the requested group; copy only the group's rows.
-        const from = Math.max(chunk.rowStart, groupStart);
-        const to = Math.min(chunk.rowEnd, groupEnd);
-        if (to <= from) continue;
-        copyRows(parquet, column, chunk, from, to, output[column]);
-        filled += to - from;
+      try {
+        readFlatColumnChunk(
+          buffer,
+          { metadata, chunk, element: elements.get(column)!, compressors, parsers: RAW_TIMESTAMPS },
+          (values, rowInChunk) => {
+            const from = groupStart + rowInChunk;
+            const count = Math.min(values.length, groupEnd - from);
+            copyValues(parquet, column, values, from, count, output[column]);
+            filled += count;
+          },
+        );
+      } catch (error) {
+        if (error instanceof DataFileError) throw error;
+        if (error instanceof NullValueError) {
+          throw badValue(file, column, groupStart + error.rowInChunk, null);
+        }
+        throw new DataFileError(file, `not a readable Parquet file (${errorMessage(error)})`);
       }
       if (filled !== groupEnd - groupStart) {
         throw new DataFileError(
@@ -217,28 +224,36 @@ async function decodeColumns<C extends CandleColumn>(
   return output;
 }
 
-/** Decodes rows `[from, to)` of one column chunk into `target`, at the same row positions. */
-function copyRows(
+/**
+ * The schema element a column is converted by: an INT64 timestamp as a plain INT64, so its
+ * raw integers arrive in a BigInt64Array instead of being converted value by value.
+ */
+function readAsElement(element: SchemaElement, timestamp: TimestampEncoding): SchemaElement {
+  return element.name === 'timestamp' && timestamp.isInt64 && element.num_children === undefined
+    ? { ...element, logical_type: undefined, converted_type: undefined }
+    : element;
+}
+
+/** Writes `count` decoded values of one page into `target` from row `from`. */
+function copyValues(
   { file, timestamp }: CandleParquet,
   column: CandleColumn,
-  chunk: ColumnData,
+  values: DecodedArray,
   from: number,
-  to: number,
+  count: number,
   target: Float64Array,
 ): void {
-  const source = chunk.columnData;
-  const sourceStart = from - chunk.rowStart;
-  if (column !== 'timestamp' && isNumberArray(source)) {
-    target.set(source.subarray(sourceStart, sourceStart + to - from), from);
-  } else if (column === 'timestamp' && timestamp.copyInt64 && source instanceof BigInt64Array) {
-    timestamp.copyInt64(source, sourceStart, to - from, target, from);
+  if (column !== 'timestamp' && isNumberArray(values)) {
+    target.set(values.subarray(0, count), from);
+  } else if (column === 'timestamp' && timestamp.copyInt64 && values instanceof BigInt64Array) {
+    timestamp.copyInt64(values, 0, count, target, from);
   } else {
     const decode = column === 'timestamp' ? timestamp.toEpochMs : toNumber;
-    for (let row = from; row < to; row++) {
-      const value: unknown = source[sourceStart + row - from];
+    for (let i = 0; i < count; i++) {
+      const value: unknown = values[i];
       const decoded = decode(value);
-      if (decoded === undefined) throw badValue(file, column, row, value);
-      target[row] = decoded;
+      if (decoded === undefined) throw badValue(file, column, from + i, value);
+      target[from + i] = decoded;
     }
   }
 }
@@ -425,21 +440,6 @@ function describeType({
 }: SchemaElement): string {
   const annotation = logical?.type ?? converted;
   return annotation ? `${type ?? 'group'} (${annotation})` : (type ?? 'group');
-}
-
-/**
- * The same metadata with the timestamp column described as a plain INT64, so hyparquet
- * returns its raw integers in a BigInt64Array instead of converting each value.
- */
-function withPlainInt64Timestamp(metadata: FileMetaData): FileMetaData {
-  return {
-    ...metadata,
-    schema: metadata.schema.map((element) =>
-      element.name === 'timestamp' && element.num_children === undefined
-        ? { ...element, logical_type: undefined, converted_type: undefined }
-        : element,
-    ),
-  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
 import { median, roundMs } from './stats';
@@ -9,13 +10,27 @@ export interface ParquetBenchOptions {
   runs: number;
 }
 
-export interface ParquetBenchResult {
-  rows: number;
+export interface ParquetLoadTiming {
   file_bytes: number;
   median_ms: number;
   rows_per_s: number;
   runs_ms: number[];
 }
+
+export interface ParquetBenchResult extends ParquetLoadTiming {
+  rows: number;
+  /**
+   * The same year rewritten by DuckDB, as most tools write Parquet: every column nullable
+   * (OPTIONAL), TIMESTAMP micros. Skipped when @duckdb/node-api (a dev dependency) is absent.
+   */
+  other_writers: Record<string, ParquetLoadTiming> | { skipped: string };
+}
+
+/** DuckDB copies of the bench file: symbol directory and COPY options. */
+const DUCKDB_COPIES = {
+  duckdb_snappy: { symbol: 'DUCKSNAPPY_KRW', options: 'COMPRESSION snappy' },
+  duckdb_zstd: { symbol: 'DUCKZSTD_KRW', options: 'COMPRESSION zstd' },
+} as const;
 
 const BENCH_SYMBOL = 'BENCH_KRW';
 const BENCH_YEAR = 2024;
@@ -38,21 +53,68 @@ export async function benchParquetLoad(options: ParquetBenchOptions): Promise<Pa
   await writeCandleFile(file.absolutePath, candles);
   const range = { startMs, endMs: startMs + MINUTES_PER_YEAR * 60_000 };
 
+  const own = await timeLoads(tmpDir, BENCH_SYMBOL, range, candles.length, runs);
+  return {
+    rows: candles.length,
+    ...own,
+    other_writers: await timeOtherWriters(tmpDir, file.absolutePath, range, candles.length, runs),
+  };
+}
+
+async function timeLoads(
+  dataRoot: string,
+  symbol: string,
+  range: { startMs: number; endMs: number },
+  expectedRows: number,
+  runs: number,
+): Promise<ParquetLoadTiming> {
   const runsMs: number[] = [];
   for (let run = 0; run < runs; run++) {
     const started = performance.now();
-    const loaded = await loadCandles(tmpDir, BENCH_SYMBOL, '1M', range);
+    const loaded = await loadCandles(dataRoot, symbol, '1M', range);
     runsMs.push(performance.now() - started);
-    if (loaded.length !== candles.length) {
-      throw new Error(`Parquet bench loaded ${loaded.length} candles, expected ${candles.length}`);
+    if (loaded.length !== expectedRows) {
+      throw new Error(`Parquet bench loaded ${loaded.length} candles, expected ${expectedRows}`);
     }
   }
   const medianMs = median(runsMs);
   return {
-    rows: candles.length,
-    file_bytes: (await stat(file.absolutePath)).size,
+    file_bytes: (await stat(candleFileLocation(dataRoot, symbol, '1M', BENCH_YEAR).absolutePath))
+      .size,
     median_ms: roundMs(medianMs),
-    rows_per_s: Math.round(candles.length / (medianMs / 1000)),
+    rows_per_s: Math.round(expectedRows / (medianMs / 1000)),
     runs_ms: runsMs.map(roundMs),
   };
+}
+
+async function timeOtherWriters(
+  dataRoot: string,
+  ownFile: string,
+  range: { startMs: number; endMs: number },
+  expectedRows: number,
+  runs: number,
+): Promise<ParquetBenchResult['other_writers']> {
+  let duckdb: typeof import('@duckdb/node-api');
+  try {
+    duckdb = await import('@duckdb/node-api');
+  } catch {
+    return { skipped: '@duckdb/node-api is not installed (a dev dependency)' };
+  }
+  const instance = await duckdb.DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const timings: Record<string, ParquetLoadTiming> = {};
+  try {
+    for (const [name, { symbol, options }] of Object.entries(DUCKDB_COPIES)) {
+      const target = candleFileLocation(dataRoot, symbol, '1M', BENCH_YEAR).absolutePath;
+      await mkdir(dirname(target), { recursive: true });
+      await connection.run(
+        `COPY (SELECT * FROM read_parquet('${ownFile}')) TO '${target}' (FORMAT parquet, ${options})`,
+      );
+      timings[name] = await timeLoads(dataRoot, symbol, range, expectedRows, runs);
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  return timings;
 }

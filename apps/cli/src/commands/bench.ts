@@ -13,7 +13,8 @@ export const BENCH_HELP = `Usage: cli bench [--runs N] [--candles N] [--seed N] 
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
   strategies             candles/s of each strategy on in-memory arrays, one thread
-  parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s
+  parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s; also the
+                         same year as DuckDB writes it (nullable columns, snappy and zstd)
   versus_duckdb          volume_long_candle over --files one-year files (default 10): the
                          engine on one thread against DuckDB's SQL on all cores, same files
 Medians of --runs runs (default 7). Not a test: figures depend on the machine and its load.
