@@ -134,6 +134,17 @@ describe('listInventory', () => {
     expect(entries[1].error).toBeUndefined();
   });
 
+  it('flags a file none of whose candles is of its year', async () => {
+    mkdirSync(file('OLD_KRW', '1D'), { recursive: true });
+    await writeCandleFile(
+      file('OLD_KRW', '1D', '2024.parquet'),
+      candlesAt(['2021-05-01T00:00:00Z']),
+    );
+    const [entry] = await listInventory(dataRoot, { symbol: 'OLD_KRW' });
+    expect(entry).toMatchObject({ year: 2024, rows: null });
+    expect(entry.error).toMatch(/^holds no candle of 2024: .*2021-05-01/);
+  });
+
   it('is empty when the data root does not exist', async () => {
     expect(await listInventory(path.join(dataRoot, 'nothing-here'))).toEqual([]);
   });

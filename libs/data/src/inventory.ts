@@ -87,6 +87,7 @@ async function describeFile(location: CandleFileLocation): Promise<InventoryEntr
     const { rows, firstMs, lastMs } = await summarizeCandleFile(
       location.absolutePath,
       relativePath,
+      year,
     );
     return {
       ...entry,

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { CancelledError, Candles, DataFileError, InvalidInputError } from '@app/common';
 import { CandleFileCache } from './candle-file-cache';
 import { kstDateRange } from './kst-time';
@@ -196,6 +197,87 @@ describe('loadCandles', () => {
     expect((error as DataFileError).message).toMatch(
       /^BTC_KRW\/1D\/2024.parquet: not a readable Parquet file/,
     );
+  });
+
+  describe('a year file none of whose candles is of its year', () => {
+    /** A 2024 file whose plain INT64 timestamps are 2024 instants in the given unit. */
+    const writeEpochFile = (symbol: string, perMs: bigint, divide = false) => {
+      const instants = [utc('2024-03-01T00:00:00Z'), utc('2024-03-01T01:00:00Z')];
+      const file = candleFileLocation(dataRoot, symbol, '1H', 2024).absolutePath;
+      mkdirSync(path.dirname(file), { recursive: true });
+      const price = { type: 'DOUBLE', repetition_type: 'REQUIRED' } as const;
+      const names = ['open', 'high', 'low', 'close', 'volume'];
+      const buffer = parquetWriteBuffer({
+        schema: [
+          { name: 'root', num_children: 6 },
+          { name: 'timestamp', type: 'INT64', repetition_type: 'REQUIRED' },
+          ...names.map((name) => ({ name, ...price })),
+        ],
+        columnData: [
+          {
+            name: 'timestamp',
+            data: BigInt64Array.from(
+              instants.map((ms) => (divide ? BigInt(ms) / perMs : BigInt(ms) * perMs)),
+            ),
+          },
+          ...names.map((name) => ({ name, data: Float64Array.from([10, 11]) })),
+        ],
+      });
+      writeFileSync(file, new Uint8Array(buffer));
+    };
+    const load = (symbol: string) =>
+      loadCandles(dataRoot, symbol, '1H', kstDateRange('2024-03-01', '2024-03-01')).catch(
+        (caught: unknown) => caught,
+      );
+
+    it('names the file and the unit when INT64 timestamps are nanoseconds, micros or seconds', async () => {
+      writeEpochFile('NS_KRW', 1_000_000n);
+      writeEpochFile('US_KRW', 1_000n);
+      writeEpochFile('S_KRW', 1_000n, true);
+      for (const [symbol, unit, fix] of [
+        ['NS_KRW', 'nanoseconds', '1,000,000'],
+        ['US_KRW', 'microseconds', '1,000'],
+        ['S_KRW', 'seconds', 'multiply them by 1,000'],
+      ]) {
+        const error = await load(symbol);
+        expect(error).toBeInstanceOf(DataFileError);
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^${symbol}/1H/2024.parquet: holds no candle of 2024: .*epoch ${unit}: .*${fix}`,
+          ),
+        );
+      }
+    });
+
+    it('loads milliseconds, and says so when a file sits in another year’s folder', async () => {
+      writeEpochFile('MS_KRW', 1n);
+      expect(
+        (await loadCandles(dataRoot, 'MS_KRW', '1H', kstDateRange('2024-03-01', '2024-03-01')))
+          .length,
+      ).toBe(2);
+      await write('OLD_KRW', '1H', 2024, labelled([['2022-06-01T00:00:00Z', 1]]));
+      const error = await loadCandles(
+        dataRoot,
+        'OLD_KRW',
+        '1H',
+        kstDateRange('2024-01-01', '2024-12-31'),
+      ).catch((caught: unknown) => caught);
+      expect((error as Error).message).toBe(
+        'OLD_KRW/1H/2024.parquet: holds no candle of 2024: its timestamps run from 2022-06-01T00:00:00.000Z to 2022-06-01T00:00:00.000Z; is the file in the folder of its year?',
+      );
+    });
+
+    it('accepts a file split by the other calendar (a day either side of the year)', async () => {
+      // Only the first hours of 1 January 2025 KST, which is still 2024 in UTC.
+      await write('EDGE_KRW', '1H', 2025, labelled([['2024-12-31T15:00:00Z', 1]]));
+      const candles = await loadCandles(
+        dataRoot,
+        'EDGE_KRW',
+        '1H',
+        kstDateRange('2025-01-01', '2025-01-01'),
+      );
+      expect(candles.length).toBe(1);
+    });
   });
 
   describe('cancellation', () => {

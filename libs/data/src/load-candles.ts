@@ -52,7 +52,9 @@ async function readYearFile(
   cache: CandleFileCache | undefined,
   isCancelled: CancellationCheck | undefined,
 ): Promise<Candles> {
-  if (!cache) return readCandleFileAs(file.absolutePath, file.relativePath, isCancelled);
+  if (!cache) {
+    return readCandleFileAs(file.absolutePath, file.relativePath, isCancelled, file.year);
+  }
   // Stat before reading: a file replaced in between is filed under its older version, which
   // never matches again. At worst a file is parsed twice; stale candles are never served.
   let version: FileVersion;
@@ -64,7 +66,12 @@ async function readYearFile(
   }
   const cached = cache.get(version);
   if (cached) return cached;
-  const candles = await readCandleFileAs(file.absolutePath, file.relativePath, isCancelled);
+  const candles = await readCandleFileAs(
+    file.absolutePath,
+    file.relativePath,
+    isCancelled,
+    file.year,
+  );
   cache.set(version, candles);
   return candles;
 }

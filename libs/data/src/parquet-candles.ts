@@ -52,6 +52,8 @@ interface TimestampEncoding {
   toEpochMs: (value: unknown) => number | undefined;
   /** INT64 storage: hyparquet can hand over raw integers, and min/max statistics order like time. */
   isInt64: boolean;
+  /** A plain integer column, epoch milliseconds by contract (no unit of its own). */
+  isPlainEpoch?: boolean;
   /** The fast path for a whole BigInt64Array chunk of millis or micros (see copyInt64Timestamps). */
   copyInt64?: (
     source: BigInt64Array,
@@ -91,13 +93,61 @@ export async function readCandleFileAs(
   absolutePath: string,
   displayName: string,
   isCancelled?: CancellationCheck,
+  year?: number,
 ): Promise<Candles> {
   const parquet = await openCandleParquet(
     await readFileBytes(absolutePath, displayName),
     displayName,
   );
   const columns = decodeColumns(parquet, CANDLE_COLUMNS, isCancelled);
-  return sortAndDeduplicate({ length: columns.timestamp.length, ...columns });
+  const candles = sortAndDeduplicate({ length: columns.timestamp.length, ...columns });
+  if (year !== undefined && candles.length > 0) {
+    checkYearSpan(displayName, year, parquet.timestamp, {
+      firstMs: candles.timestamp[0],
+      lastMs: candles.timestamp[candles.length - 1],
+    });
+  }
+  return candles;
+}
+
+/** A day either side: a year file may be split by the KST or by the UTC calendar. */
+const YEAR_SLACK_MS = 86_400_000;
+
+/**
+ * A year file none of whose candles falls in its year (give or take the slack) is an error,
+ * not silently missing data: most often an INT64 column in another unit than milliseconds
+ * (pandas' `astype('int64')` gives nanoseconds), sometimes a file in the wrong folder.
+ */
+function checkYearSpan(
+  file: string,
+  year: number,
+  encoding: TimestampEncoding,
+  { firstMs, lastMs }: { firstMs: number; lastMs: number },
+): void {
+  const yearStart = Date.UTC(year, 0, 1) - YEAR_SLACK_MS;
+  const yearEnd = Date.UTC(year + 1, 0, 1) + YEAR_SLACK_MS;
+  if (lastMs >= yearStart && firstMs < yearEnd) return;
+  const unit = encoding.isPlainEpoch ? likelyEpochUnit(firstMs) : undefined;
+  const fix = unit
+    ? `INT64 timestamps must be epoch milliseconds, and these look like epoch ${unit.name}: ${unit.fix}, or store a Parquet TIMESTAMP`
+    : `is the file in the folder of its year?`;
+  throw new DataFileError(
+    file,
+    `holds no candle of ${year}: its timestamps run from ${describeInstant(firstMs)} to ${describeInstant(lastMs)}; ${fix}`,
+  );
+}
+
+function likelyEpochUnit(value: number): { name: string; fix: string } | undefined {
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e17) return { name: 'nanoseconds', fix: 'divide them by 1,000,000' };
+  if (magnitude >= 1e14) return { name: 'microseconds', fix: 'divide them by 1,000' };
+  if (magnitude > 0 && magnitude < 1e11) return { name: 'seconds', fix: 'multiply them by 1,000' };
+  return undefined;
+}
+
+/** An instant for a message; a value beyond the calendar's range is shown as it is. */
+function describeInstant(epochMs: number): string {
+  return Math.abs(epochMs) <= 8.64e15 ? new Date(epochMs).toISOString() : `${epochMs} (as ms)`;
 }
 
 /**
@@ -107,7 +157,22 @@ export async function readCandleFileAs(
 export async function summarizeCandleFile(
   absolutePath: string,
   displayName: string,
+  year?: number,
 ): Promise<CandleFileSummary> {
+  const summary = await summarizeCandles(absolutePath, displayName);
+  if (year !== undefined && summary.firstMs !== undefined && summary.lastMs !== undefined) {
+    checkYearSpan(displayName, year, summary.timestamp, {
+      firstMs: summary.firstMs,
+      lastMs: summary.lastMs,
+    });
+  }
+  return { rows: summary.rows, firstMs: summary.firstMs, lastMs: summary.lastMs };
+}
+
+async function summarizeCandles(
+  absolutePath: string,
+  displayName: string,
+): Promise<CandleFileSummary & { timestamp: TimestampEncoding }> {
   let source: AsyncBuffer;
   try {
     source = await asyncBufferFromFile(absolutePath);
@@ -119,9 +184,9 @@ export async function summarizeCandleFile(
   );
   const timestamp = checkCandleSchema(footer, displayName);
   const rows = rowCount(footer);
-  if (rows === 0) return { rows };
+  if (rows === 0) return { rows, timestamp };
   const span = timestamp.isInt64 ? timestampStatistics(footer, timestamp) : undefined;
-  if (span) return { rows, ...span };
+  if (span) return { rows, ...span, timestamp };
 
   const parquet = await openCandleParquet(
     await readFileBytes(absolutePath, displayName),
@@ -134,7 +199,7 @@ export async function summarizeCandleFile(
     firstMs = Math.min(firstMs, value);
     lastMs = Math.max(lastMs, value);
   }
-  return { rows, firstMs, lastMs };
+  return { rows, firstMs, lastMs, timestamp };
 }
 
 async function readFileBytes(absolutePath: string, displayName: string): Promise<ArrayBuffer> {
@@ -346,7 +411,9 @@ function timestampEncoding(element: SchemaElement): TimestampEncoding | undefine
     const isPlainInteger =
       (logical === undefined && (converted === undefined || converted === 'INT_64')) ||
       (logical?.type === 'INTEGER' && logical.isSigned);
-    return isPlainInteger ? integerTimestamp('MILLIS', true, true) : undefined;
+    return isPlainInteger
+      ? { ...integerTimestamp('MILLIS', true, true), isPlainEpoch: true }
+      : undefined;
   }
   if (type === 'INT96' && logical === undefined && converted === undefined) {
     return integerTimestamp('NANOS', false, false);
