@@ -58,6 +58,26 @@ describe('ResultStore', () => {
     expect((await fresh.resultFile(id)).size_bytes).toBe(7);
   });
 
+  it('sees a manifest another process rewrote, never a stale copy', async () => {
+    const id = newRunId();
+    const old = manifestFields();
+    await store.saveCompleted(id, '{"a":1}', old);
+    expect((await store.readManifest(id))?.metadata.finished_at).toBe(old.metadata.finished_at);
+    // Another process (a worker) finishes the run again later and rewrites the folder.
+    const finishedLater = '2026-11-28T09:00:00.000Z';
+    await new ResultStore(dir).saveCompleted(
+      id,
+      '{"a":2}',
+      manifestFields({ metadata: { ...old.metadata, finished_at: finishedLater } }),
+    );
+    expect((await store.readManifest(id))?.metadata.finished_at).toBe(finishedLater);
+    expect((await store.listManifests()).map((m) => m.metadata.finished_at)).toEqual([
+      finishedLater,
+    ]);
+    rmSync(join(dir, id), { recursive: true });
+    expect(await store.readManifest(id)).toBeUndefined();
+  });
+
   it('records a cancelled run with a manifest only, removing a result a race left behind', async () => {
     const id = newRunId();
     await store.saveCompleted(id, '{}', manifestFields());

@@ -35,8 +35,13 @@ export interface ResultStoreOptions {
 }
 
 export class ResultStore {
-  /** Manifests of finished runs never change, so each is parsed once per process. */
-  private readonly manifestCache = new Map<string, Manifest>();
+  /**
+   * Parsed manifests, each with the version of the file it came from. A manifest can be
+   * rewritten (cancelled just as it completed, a retried run, a restore from backup), and
+   * another process may be the writer: a stat per read checks the version, and every atomic
+   * write is a rename to a new inode. Parsing a manifest costs far more than that stat.
+   */
+  private readonly manifestCache = new Map<string, { manifest: Manifest; version: string }>();
   private readonly blockingWrites: boolean;
 
   constructor(
@@ -103,7 +108,6 @@ export class ResultStore {
       join(this.runDir(manifest.task_id), MANIFEST_FILE_NAME),
       `${JSON.stringify(manifest, null, 2)}\n`,
     );
-    this.manifestCache.set(manifest.task_id.toLowerCase(), manifest);
     return manifest;
   }
 
@@ -111,17 +115,30 @@ export class ResultStore {
   async readManifest(id: string): Promise<Manifest | undefined> {
     if (!isRunId(id)) return undefined;
     const key = id.toLowerCase();
+    const path = join(this.runDir(key), MANIFEST_FILE_NAME);
+    let version: string;
+    try {
+      const { ino, size, mtimeMs } = await stat(path);
+      version = `${ino}:${size}:${mtimeMs}`;
+    } catch (error) {
+      if (isMissing(error)) {
+        this.manifestCache.delete(key);
+        return undefined;
+      }
+      throw error;
+    }
     const cached = this.manifestCache.get(key);
-    if (cached) return cached;
+    if (cached?.version === version) return cached.manifest;
     let text: string;
     try {
-      text = await readFile(join(this.runDir(key), MANIFEST_FILE_NAME), 'utf8');
+      text = await readFile(path, 'utf8');
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
     const manifest = parseManifest(text);
-    if (manifest) this.manifestCache.set(key, manifest);
+    if (manifest) this.manifestCache.set(key, { manifest, version });
+    else this.manifestCache.delete(key);
     return manifest;
   }
 
