@@ -6,6 +6,7 @@ import { AppProcess, startApp } from './support/app-process';
 import { freePort, PrivateRedis, startPrivateRedis } from './support/redis-server';
 import {
   countTaskMessages,
+  eventually,
   longTask,
   sleep,
   TaskClient,
@@ -101,6 +102,61 @@ describe('worker: recovery from crashes, Redis restarts and shutdowns', () => {
     expect(countTaskMessages(second, taskId, 'Starting backtest')).toBe(1);
     expect(countTaskMessages(first, taskId, 'Backtest completed successfully')).toBe(0);
     expect(countTaskMessages(second, taskId, 'Backtest completed successfully')).toBe(1);
+  }, 180_000);
+
+  it('a worker that loses its job’s lock stops and writes nothing; the task then runs once more and completes', async () => {
+    const { client, resultsDir, startWorker, manifestOf } = await scenario('lost-lock', {
+      LOCK_DURATION_MS: '2000',
+    });
+    const worker = await startWorker();
+    const taskId = await client.submit(longTask(30));
+    await client.waitFor(taskId, (task) => task.progress > 0, 60_000);
+    // What a long Redis outage or partition does: the lock is gone when the worker renews it
+    // (by then the stalled-job check may have handed the job to another worker).
+    await client.redis.del(`bull:lost-lock:${taskId}:lock`);
+
+    const task = await client.waitForEnd(taskId, 120_000);
+    expect(task.status).toBe('completed');
+    expect(countTaskMessages(worker, taskId, 'Lost the job')).toBe(1);
+    expect(countTaskMessages(worker, taskId, 'Abandoned after losing its lock')).toBe(1);
+    // The lost run wrote nothing and stopped; the stalled job ran again and completed once.
+    expect(countTaskMessages(worker, taskId, 'Starting backtest')).toBe(2);
+    expect(countTaskMessages(worker, taskId, 'Backtest completed successfully')).toBe(1);
+    expect(readdirSync(resultsDir)).toEqual([taskId]);
+    expect(manifestOf(taskId)).toMatchObject({ status: 'completed' });
+  }, 180_000);
+
+  it('a task cancelled while its worker is dead stays cancelled after its hash expires', async () => {
+    const { env, client, resultsDir, startWorker, manifestOf } = await scenario('cancel-orphan', {
+      LOCK_DURATION_MS: '2000',
+      TASK_TTL_S: '3',
+    });
+    const api = await startApp('api', env);
+    started.push(api);
+    const doomed = await startWorker();
+    const taskId = await client.submit(longTask(30));
+    await client.waitFor(taskId, (task) => task.progress > 0, 60_000);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+
+    const cancel = await fetch(`${api.url}/api/backtests/tasks/${taskId}`, { method: 'DELETE' });
+    expect(cancel.status).toBe(202);
+    // Written by the API at once: the cancel must outlive the hash (TASK_TTL_S 3 s here).
+    expect(manifestOf(taskId)).toMatchObject({ status: 'cancelled', result_files: [] });
+    await eventually(async () => !(await client.tasks.get(taskId)), 20_000, 'the hash to expire');
+
+    const next = await startWorker();
+    await eventually(
+      () => countTaskMessages(next, taskId, 'Skipped: the task has ended') === 1,
+      60_000,
+      'the next worker to pick up the dead worker’s job and skip it',
+    );
+    expect(countTaskMessages(next, taskId, 'Starting backtest')).toBe(0);
+    const status = (await (await fetch(`${api.url}/api/backtests/status/${taskId}`)).json()) as {
+      status: string;
+    };
+    expect(status.status).toBe('cancelled');
+    expect(existsSync(join(resultsDir, taskId, 'result.json'))).toBe(false);
   }, 180_000);
 
   it('a task whose worker dies twice is failed (maxStalledCount 1), never left running', async () => {

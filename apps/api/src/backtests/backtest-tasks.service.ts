@@ -126,7 +126,9 @@ export class BacktestTasks implements OnModuleDestroy {
       );
     }
     const settled = transition.previous === 'queued';
-    if (settled) await this.discardQueuedJob(taskId);
+    // 0 when a worker has just taken it: that worker's markRunning finds `cancelled` and skips.
+    if (settled) await this.queue.remove(taskId);
+    await this.recordCancelled(taskId, settled);
     return { state: await this.states.get(taskId), settled };
   }
 
@@ -166,10 +168,13 @@ export class BacktestTasks implements OnModuleDestroy {
     return record && { status: record.status, error: record.error };
   }
 
-  /** Drops a cancelled task's job if it still waits, and records the run as cancelled. */
-  private async discardQueuedJob(taskId: string): Promise<void> {
-    // 0 when a worker has just taken it: that worker's markRunning finds `cancelled` and skips.
-    await this.queue.remove(taskId);
+  /**
+   * Writes the cancelled manifest now, for a running task too: the hash expires after
+   * TASK_TTL_S, and a task whose worker died must not come back to life when another worker
+   * picks its job up later (the worker skips a task whose folder has a manifest). A worker
+   * that is alive stops at its next boundary and writes the manifest again, with its details.
+   */
+  private async recordCancelled(taskId: string, wasQueued: boolean): Promise<void> {
     const record = await this.tasks.get(taskId);
     if (!record) return;
     await recordUnfinishedRun(
@@ -179,7 +184,7 @@ export class BacktestTasks implements OnModuleDestroy {
       record,
       {
         created_at: record.created_at,
-        started_at: null,
+        started_at: wasQueued ? null : record.started_at,
         finished_at: record.finished_at ?? new Date().toISOString(),
         execution_host: this.config.executionHost,
         environment: this.config.environment,
@@ -187,7 +192,10 @@ export class BacktestTasks implements OnModuleDestroy {
       },
       record.error ?? CANCEL_REASON,
     );
-    this.logger.log({ task_id: taskId }, `[Task ${taskId}] Cancelled while queued`);
+    this.logger.log(
+      { task_id: taskId },
+      `[Task ${taskId}] Cancelled while ${wasQueued ? 'queued' : 'running'}`,
+    );
   }
 }
 

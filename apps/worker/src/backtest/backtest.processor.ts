@@ -35,8 +35,12 @@ export const PROGRESS_INTERVAL_MS = 100;
 /** At most one log line per this interval about Redis connection errors. */
 const CONNECTION_ERROR_LOG_INTERVAL_MS = 10_000;
 
-/** Why the worker asked a running backtest to stop. */
-type StopReason = 'cancelled' | 'timeout' | 'released';
+/**
+ * Why the worker asked a running backtest to stop. `lost`: BullMQ could not renew the job's
+ * lock (Redis was away longer than LOCK_DURATION_MS, or the lock expired), so the job may be
+ * running on another worker already: stop and write nothing.
+ */
+type StopReason = 'cancelled' | 'timeout' | 'released' | 'lost';
 
 /** A fault worth another try, handed to BullMQ to retry the job with backoff. */
 class TransientFault extends Error {
@@ -127,6 +131,17 @@ export class BacktestProcessor implements OnApplicationBootstrap, OnModuleDestro
         .catch((error: unknown) =>
           this.logger.warn({ task_id: job.id, err: error }, 'Could not settle a failed job'),
         );
+    });
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) {
+        const job = this.running.get(jobId);
+        if (!job) continue;
+        this.logger.warn(
+          { task_id: jobId },
+          `[Task ${jobId}] Lost the job's lock: stopping here, the task is another worker's now`,
+        );
+        job.stop('lost');
+      }
     });
     worker.on('stalled', (jobId) =>
       this.logger.warn(
@@ -231,6 +246,14 @@ export class BacktestProcessor implements OnApplicationBootstrap, OnModuleDestro
     token: string | undefined,
   ): Promise<BacktestJobResult> {
     const { job, taskId, request, start } = attempt;
+    // A run folder with a manifest means the task ended already, even if its hash expired
+    // meanwhile (markRunning would rebuild it): cancelled by a client while its worker was
+    // gone, or finished by a worker that lost the job's lock just after writing. Never again.
+    const ended = await this.results.readManifest(taskId);
+    if (ended) {
+      this.log(taskId, { status: ended.status }, `Skipped: the task has ended (${ended.status})`);
+      return { status: 'skipped' };
+    }
     const marked = await this.tasks.markRunning(taskId, request, job.data.created_at);
     if (!marked.ok) {
       // Cancelled while it waited, or finished already (a duplicate delivery): nothing to run.
@@ -260,6 +283,7 @@ export class BacktestProcessor implements OnApplicationBootstrap, OnModuleDestro
     );
     control.attach(run);
     const outcome = await run.outcome;
+    if (control.reason === 'lost') return this.abandon(taskId);
     switch (outcome.kind) {
       case 'completed':
         return await this.settleCompleted(attempt, outcome);
@@ -322,6 +346,8 @@ export class BacktestProcessor implements OnApplicationBootstrap, OnModuleDestro
           `The backtest ran longer than JOB_TIMEOUT_S (${this.config.jobTimeoutS} s) and was stopped`,
           'timeout',
         );
+      case 'lost':
+        return this.abandon(taskId);
       case 'released':
         // Back to the waiting list for another worker: not a failure, no attempt used up.
         await job.moveToWait(token);
@@ -334,6 +360,15 @@ export class BacktestProcessor implements OnApplicationBootstrap, OnModuleDestro
       case undefined:
         return await this.fail(attempt, 'The backtest stopped without being asked to', 'internal');
     }
+  }
+
+  /**
+   * Leaves a job whose lock was lost: its hash and folder are the new owner's to write, and
+   * BullMQ must not move it either (WaitingError: "already taken care of").
+   */
+  private abandon(taskId: string): never {
+    this.log(taskId, { status: 'abandoned' }, 'Abandoned after losing its lock: nothing written');
+    throw new WaitingError();
   }
 
   /** Throws for BullMQ to retry with backoff, unless this was the last try (then returns). */
