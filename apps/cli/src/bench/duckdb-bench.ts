@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
 import { buildSymbolResult, getStrategy, resolveParams } from '@app/strategies';
 import { median, roundMs } from './stats';
@@ -104,14 +105,9 @@ async function runDuckDb(
   params: Readonly<Record<string, number | boolean>>,
   runs: number,
 ): Promise<DuckDbRuns | { skipped: string }> {
-  let duckdb: typeof import('@duckdb/node-api');
-  try {
-    duckdb = await import('@duckdb/node-api');
-  } catch {
-    return { skipped: '@duckdb/node-api is not installed (a dev dependency)' };
-  }
-  const instance = await duckdb.DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const duckdb = await connectDuckDb();
+  if ('skipped' in duckdb) return duckdb;
+  const { connection } = duckdb;
   const threads = Number(
     (await connection.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]?.[0],
   );
@@ -124,9 +120,32 @@ async function runDuckDb(
     runsMs.push(performance.now() - started);
     signals = new Map(rows.map((row) => [String(row[0]), Number(row[1])]));
   }
-  connection.closeSync();
-  instance.closeSync();
+  duckdb.close();
   return { runsMs, threads, signals };
+}
+
+/**
+ * An in-memory DuckDB connection, or why there is none: @duckdb/node-api is a dev dependency,
+ * absent from a production install.
+ */
+export async function connectDuckDb(): Promise<
+  { connection: DuckDBConnection; close: () => void } | { skipped: string }
+> {
+  let duckdb: typeof import('@duckdb/node-api');
+  try {
+    duckdb = await import('@duckdb/node-api');
+  } catch {
+    return { skipped: '@duckdb/node-api is not installed (a dev dependency)' };
+  }
+  const instance = await duckdb.DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  return {
+    connection,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
 }
 
 /** SPEC §3's volume_long_candle and its metrics as SQL: the same work, per symbol. */

@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
+import { connectDuckDb } from './duckdb-bench';
 import { median, roundMs } from './stats';
 
 export interface ParquetBenchOptions {
@@ -94,27 +95,20 @@ async function timeOtherWriters(
   expectedRows: number,
   runs: number,
 ): Promise<ParquetBenchResult['other_writers']> {
-  let duckdb: typeof import('@duckdb/node-api');
-  try {
-    duckdb = await import('@duckdb/node-api');
-  } catch {
-    return { skipped: '@duckdb/node-api is not installed (a dev dependency)' };
-  }
-  const instance = await duckdb.DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const duckdb = await connectDuckDb();
+  if ('skipped' in duckdb) return duckdb;
   const timings: Record<string, ParquetLoadTiming> = {};
   try {
     for (const [name, { symbol, options }] of Object.entries(DUCKDB_COPIES)) {
       const target = candleFileLocation(dataRoot, symbol, '1M', BENCH_YEAR).absolutePath;
       await mkdir(dirname(target), { recursive: true });
-      await connection.run(
+      await duckdb.connection.run(
         `COPY (SELECT * FROM read_parquet('${ownFile}')) TO '${target}' (FORMAT parquet, ${options})`,
       );
       timings[name] = await timeLoads(dataRoot, symbol, range, expectedRows, runs);
     }
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    duckdb.close();
   }
   return timings;
 }
