@@ -145,6 +145,16 @@ describe('loading Parquet files written by DuckDB', () => {
     expectSameCandles(await loadCandles(dataRoot, 'BTC_KRW', '1M', MARCH), expectedBase());
   });
 
+  it('ignores a nested column whose fields are named like the candle columns', async () => {
+    // The struct comes after the real columns, so a lookup by name alone would find its
+    // `open` (a string) last and decode the top-level `open` by the wrong schema element.
+    await copyToParquet(`
+      SELECT CAST(utc AS TIMESTAMPTZ) AS timestamp, open, high, low, close, volume,
+             {'open': 'x' || i, 'timestamp': 'y'} AS extra
+      FROM base ORDER BY i`);
+    expectSameCandles(await loadCandles(dataRoot, 'BTC_KRW', '1M', MARCH), expectedBase());
+  });
+
   it('reads DECIMAL (INT32, INT64 and fixed-length storage) and FLOAT prices', async () => {
     const file = await copyToParquet(`
       SELECT CAST(utc AS TIMESTAMPTZ) AS timestamp,

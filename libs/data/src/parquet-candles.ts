@@ -238,8 +238,12 @@ function decodeColumns<C extends CandleColumn>(
   const output = Object.fromEntries(
     columns.map((column) => [column, new Float64Array(total)]),
   ) as Record<C, Float64Array>;
+  // Top-level columns only: a nested column may have a field called `open` too.
   const elements = new Map(
-    metadata.schema.map((element) => [element.name, readAsElement(element, timestamp)]),
+    parquetSchema(metadata).children.map(({ element }) => [
+      element.name,
+      readAsElement(element, timestamp),
+    ]),
   );
 
   let groupStart = 0;
