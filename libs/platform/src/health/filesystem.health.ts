@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, StatsFs } from 'node:fs';
 import { access, mkdir, opendir, statfs, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { errorMessage, withTimeout } from './with-timeout';
@@ -49,7 +49,11 @@ export class FilesystemHealthIndicator {
   async freeSpace(key: string, path: string, minFreeMb: number) {
     const check = this.indicators.check(key);
     try {
-      const stats = await withTimeout(statfs(path), FILESYSTEM_CHECK_TIMEOUT_MS, `statfs ${path}`);
+      const stats = await withTimeout(
+        statfsNearest(path),
+        FILESYSTEM_CHECK_TIMEOUT_MS,
+        `statfs ${path}`,
+      );
       const freeMb = Math.floor((stats.bavail * stats.bsize) / BYTES_PER_MB);
       const details = { path, free_mb: freeMb, min_free_mb: minFreeMb };
       return freeMb >= minFreeMb
@@ -57,6 +61,22 @@ export class FilesystemHealthIndicator {
         : check.down({ ...details, message: `only ${freeMb} MB free, below ${minFreeMb} MB` });
     } catch (error) {
       return check.down({ path, message: errorMessage(error) });
+    }
+  }
+}
+
+/**
+ * The file system that holds `path`, or will once it is created: the checks run side by side,
+ * so on a first probe RESULTS_DIR may not exist yet (the writable check creates it), and that
+ * is no reason to call the disk down.
+ */
+async function statfsNearest(path: string): Promise<StatsFs> {
+  for (let current = path; ; current = dirname(current)) {
+    try {
+      return await statfs(current);
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      if (!missing || dirname(current) === current) throw error;
     }
   }
 }

@@ -3,12 +3,14 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '@app/config';
 import { PrivateRedis, startPrivateRedis } from '../../../../test/support/redis-server';
 import { AppConfigModule } from '../config.module';
 import { RedisModule, RedisRole } from '../redis.module';
+import { FilesystemHealthIndicator } from './filesystem.health';
 import { HealthModule } from './health.module';
 
 interface Answer {
@@ -61,6 +63,10 @@ async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+// `eventually` waits up to 10 s for a first Redis connection; under a full test run's load
+// that can outlast Jest's default of 5 s per test.
+jest.setTimeout(30_000);
 
 describe('HealthModule', () => {
   let redis: PrivateRedis;
@@ -206,5 +212,12 @@ describe('HealthModule', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('measures free space on the disk a results dir will be on before it exists', async () => {
+    const indicator = new FilesystemHealthIndicator(new HealthIndicatorService());
+    const notYet = join(dir, 'not', 'yet', 'tasks');
+    const result = await indicator.freeSpace('disk', notYet, 1);
+    expect(result).toMatchObject({ disk: { status: 'up', path: notYet, min_free_mb: 1 } });
   });
 });
