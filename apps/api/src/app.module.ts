@@ -1,14 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import {
-  AppConfigModule,
-  backtestQueueModules,
-  HealthModule,
-  loggerModule,
-  MetricsModule,
-  RedisModule,
-  TaskStoresModule,
-} from '@app/platform';
+import { HealthModule, MetricsModule, platformModules } from '@app/platform';
 import { BacktestsModule } from './backtests/backtests.module';
 import { DataModule } from './data/data.module';
 import { HttpModule } from './http/http.module';
@@ -26,11 +18,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(config),
-        loggerModule(config, 'api'),
-        RedisModule.forRoot('api'),
-        ...backtestQueueModules('api'),
-        TaskStoresModule,
+        ...platformModules(config, 'api'),
         HttpModule,
         RootModule,
         StrategiesModule,

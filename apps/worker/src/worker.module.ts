@@ -1,14 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import {
-  AppConfigModule,
-  backtestQueueModules,
   backtestQueueRegistration,
   HealthModule,
-  loggerModule,
   MetricsModule,
-  RedisModule,
-  TaskStoresModule,
+  platformModules,
 } from '@app/platform';
 import { BacktestProcessor } from './backtest/backtest.processor';
 import { BacktestThreadPool } from './backtest/backtest-thread-pool';
@@ -33,13 +29,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [
-        AppConfigModule.forRoot(config),
-        loggerModule(config, 'worker'),
-        RedisModule.forRoot('worker'),
-        ...backtestQueueModules('worker'),
-        TaskStoresModule,
-      ],
+      imports: platformModules(config, 'worker'),
     };
   }
 }

@@ -27,10 +27,18 @@ export function describeProblem({ field, value, allowed }: FieldProblem): string
   return `${field}: got ${formatValue(value)}; expected ${allowed}`;
 }
 
+/**
+ * A problem's value as JSON can carry it: JSON prints NaN and Infinity (a number too large for
+ * a double, such as 1e309, arrives as Infinity) as null, so they are shown as text.
+ */
+export function jsonSafeValue(value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
 function formatValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  // JSON would print null: a number too large for a double (1e309) arrives as Infinity.
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  const safe = jsonSafeValue(value);
+  if (typeof safe === 'string' && safe !== value) return safe; // NaN, Infinity: as they read
   let text: string;
   try {
     text = JSON.stringify(value) ?? typeof value;

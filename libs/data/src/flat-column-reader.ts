@@ -20,9 +20,9 @@ import { getMaxDefinitionLevel, getSchemaPath } from 'hyparquet/src/schema.js';
  * Why not `parquetRead`: for a nullable (OPTIONAL) column, hyparquet assembles every page
  * value by value into a plain Array, as it would a nested list, even when the page has no
  * null at all. Most writers (pyarrow, pandas, DuckDB, polars) mark every column nullable, so
- * that path cost 3-5 times the whole load of a file with required columns. A candle column
- * may not hold a null anyway: here a page's definition levels are only checked for one, and
- * the values go on untouched. Decoding (every encoding, every codec) stays hyparquet's.
+ * that path made their files load several times slower (`npm run bench`, figures in
+ * docs/PERFORMANCE.md). A candle column may not hold a null anyway: here a page's definition
+ * levels are only checked for one, and the values go on untouched. Decoding (every encoding, every codec) stays hyparquet's.
  */
 
 /** A column value that is null: the row (0-based, within the column chunk). */

@@ -6,3 +6,4 @@ export * from './task-state.module';
 export * from './health';
 export * from './metrics';
 export * from './startup';
+export * from './platform-modules';

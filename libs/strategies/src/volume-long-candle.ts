@@ -1,7 +1,8 @@
 import { Candles } from '@app/common';
-import { checkCandles } from './candle-checks';
+import { EPS, STALE_SUM_RATIO, sumLeftToRight } from './float-bounds';
 import { ParamsOf, ParamSpec } from './params';
-import { scanInChunks, SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
+import { runScan } from './run-scan';
+import { SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
 
 export const VOLUME_LONG_CANDLE_PARAMS = [
   {
@@ -44,11 +45,6 @@ export const VOLUME_LONG_CANDLE_PARAMS = [
 
 export type VolumeLongCandleParams = ParamsOf<typeof VOLUME_LONG_CANDLE_PARAMS>;
 
-/** The relative error of one rounding is at most 2^-53; this is twice that, as slack for the bound's own arithmetic. */
-const EPS = Number.EPSILON;
-/** Beyond this relative error the running sum no longer filters well; the next candidate re-anchors it. */
-const STALE_SUM_RATIO = 2 ** -20;
-
 /**
  * SPEC §3 volume_long_candle: a signal on a long bullish candle with a volume surge.
  *
@@ -69,10 +65,12 @@ export function volumeLongCandle(
   params: VolumeLongCandleParams,
   options: StrategyRunOptions = {},
 ): StrategySignals {
-  const { ordinaryMagnitudes } = checkCandles(candles);
-  const scan = new LongCandleScan(candles, params, ordinaryMagnitudes);
-  scanInChunks(candles.length, options.isCancelled, (from, to) => scan.scan(from, to));
-  return scan.signals.finish(params.hold_period_bars);
+  return runScan(
+    candles,
+    params.hold_period_bars,
+    options,
+    (canBound) => new LongCandleScan(candles, params, canBound),
+  );
 }
 
 class LongCandleScan {
@@ -135,10 +133,4 @@ class LongCandleScan {
     this.runningSum = runningSum;
     this.runningError = runningError;
   }
-}
-
-function sumLeftToRight(values: Float64Array, from: number, to: number): number {
-  let sum = 0;
-  for (let k = from; k < to; k++) sum += values[k];
-  return sum;
 }

@@ -1,7 +1,8 @@
 import { Candles } from '@app/common';
-import { checkCandles } from './candle-checks';
+import { EPS, STALE_SUM_RATIO, sumLeftToRight, UNIT_ROUNDOFF } from './float-bounds';
 import { ParamsOf, ParamSpec } from './params';
-import { scanInChunks, SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
+import { runScan } from './run-scan';
+import { SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
 
 export const VOLUME_ZONE_BREAKOUT_PARAMS = [
   {
@@ -65,12 +66,6 @@ const NO_SIGNAL = -1;
 const REACHED = 1;
 const SHORT = 2;
 const UNDECIDED = -1;
-/** The relative error of one rounding, when nothing underflows or overflows. */
-const UNIT_ROUNDOFF = 2 ** -53;
-/** Twice that: the running window total's error grows by EPS·|total| per step, with slack for the bound's own arithmetic. */
-const EPS = Number.EPSILON;
-/** Beyond this relative error the running total is summed afresh. */
-const STALE_SUM_RATIO = 2 ** -20;
 
 /**
  * SPEC §3 volume_zone_breakout: a signal when a bar reaches above the resistance of the
@@ -98,10 +93,12 @@ export function volumeZoneBreakout(
   params: VolumeZoneBreakoutParams,
   options: StrategyRunOptions = {},
 ): StrategySignals {
-  const { ordinaryMagnitudes } = checkCandles(candles);
-  const scan = new ZoneBreakoutScan(candles, params, ordinaryMagnitudes);
-  scanInChunks(candles.length, options.isCancelled, (from, to) => scan.scan(from, to));
-  return scan.signals.finish(params.hold_period_bars);
+  return runScan(
+    candles,
+    params.hold_period_bars,
+    options,
+    (canBound) => new ZoneBreakoutScan(candles, params, canBound),
+  );
 }
 
 class ZoneBreakoutScan {
@@ -366,12 +363,6 @@ class ZoneBreakoutScan {
 
 function confidenceAt(barHigh: number, level: number): number {
   return barHigh >= level ? Math.min(0.5 + (barHigh - level) / level, 1) : NO_SIGNAL;
-}
-
-function sumLeftToRight(values: Float64Array, from: number, to: number): number {
-  let sum = 0;
-  for (let k = from; k < to; k++) sum += values[k];
-  return sum;
 }
 
 /** [min(open, close), max(open, close)] per bar: the span without wicks. */

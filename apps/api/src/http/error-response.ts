@@ -5,6 +5,7 @@ import {
   DataFileError,
   FieldProblem,
   InvalidInputError,
+  jsonSafeValue,
   NotFoundError,
 } from '@app/common';
 import { MalformedJsonError } from './json-body';
@@ -56,11 +57,7 @@ export function describeError(error: unknown): ErrorBody | undefined {
     return errorBody(
       HttpStatus.UNPROCESSABLE_ENTITY,
       error.message,
-      error.problems.map(({ value, ...problem }) => ({
-        ...problem,
-        // A JSON response would turn Infinity (from 1e309) into null: say what was read.
-        value: typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
-      })),
+      error.problems.map((problem) => ({ ...problem, value: jsonSafeValue(problem.value) })),
     );
   }
   if (error instanceof DataFileError) {

@@ -7,16 +7,12 @@ import { Test } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@app/config';
 import {
-  AppConfigModule,
   BACKTEST_JOB_NAME,
   BACKTEST_QUEUE,
-  backtestQueueModules,
-  loggerModule,
   MetricsModule,
   MetricsService,
+  platformModules,
   RedisConnections,
-  RedisModule,
-  TaskStoresModule,
 } from '@app/platform';
 import { newRunId, ResultStore } from '@app/storage';
 import { manifestFields } from '../../../../libs/storage/src/testing/fixtures';
@@ -40,15 +36,7 @@ const REQUEST: TaskRequest = {
 async function startCleanupWorker(env: Record<string, string>): Promise<INestApplicationContext> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
   @Module({
-    imports: [
-      AppConfigModule.forRoot(config),
-      loggerModule(config, 'worker'),
-      RedisModule.forRoot('worker'),
-      ...backtestQueueModules('worker'),
-      TaskStoresModule,
-      MetricsModule,
-      CleanupModule,
-    ],
+    imports: [...platformModules(config, 'worker'), MetricsModule, CleanupModule],
   })
   class CleanupTestModule {}
   const moduleRef = await Test.createTestingModule({ imports: [CleanupTestModule] }).compile();
