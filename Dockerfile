@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every process: the API (default command) and the worker
 # (`node dist/apps/worker/src/main.js`). See docs/OPERATIONS.md.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: every dependency, compile TypeScript to dist/ ----
 FROM ${NODE_IMAGE} AS build

@@ -100,9 +100,21 @@ describe('deployment files', () => {
     }
     const [build, runtime] = stages;
 
-    it('builds in one stage and ships production dependencies and dist in a slim Node 20 one', () => {
+    it('builds in one stage and ships production dependencies and dist in a slim one of the Node the project names', () => {
       expect(stages.map((stage) => stage.name)).toEqual(['build', 'runtime']);
-      expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-[a-z]*-?slim$/m);
+      // One Node version everywhere: .nvmrc, package.json engines, the image (and .ci/run reads .nvmrc).
+      const nodeMajor = readFileSync(join(REPO_ROOT, '.nvmrc'), 'utf8').trim();
+      expect(nodeMajor).toBe('24');
+      const engines = (
+        JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+          engines: { node: string };
+        }
+      ).engines.node;
+      expect(engines).toBe(`>=${nodeMajor}`);
+      expect(dockerfile).toMatch(
+        new RegExp(`^ARG NODE_IMAGE=node:${nodeMajor}-[a-z]*-?slim$`, 'm'),
+      );
+      expect(process.versions.node.split('.')[0]).toBe(nodeMajor);
       expect(build.lines).toEqual(
         expect.arrayContaining([expect.stringMatching(/^RUN npm ci\b/), 'RUN npm run build']),
       );
