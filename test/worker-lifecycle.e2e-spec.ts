@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBacktestRequest, runBacktest } from '@app/backtest';
 import { Manifest } from '@app/storage';
-import { TaskRequest } from '@app/task-state';
+import { RunRequest } from '@app/common';
 import { AppProcess, startApp } from './support/app-process';
 import { PrivateRedis, startPrivateRedis } from './support/redis-server';
 import {
@@ -24,7 +24,7 @@ import {
  * processes (the built app), tasks submitted the way the API submits them.
  */
 
-const SMALL_TASK: TaskRequest = {
+const SMALL_TASK: RunRequest = {
   strategy: 'volume_zone_breakout',
   params: { volume_window: 100, hold_period_bars: 3 },
   symbols: ['SMALL_A', 'SMALL_B', 'SMALL_C'],
@@ -149,8 +149,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
     const reference = await runBacktest(request, {
       dataRoot,
       runId: taskId,
-      environment: 'test',
-      executionHost: 'here',
+      origin: { environment: 'test', executionHost: 'here', workerId: null },
     });
     const result = JSON.parse(resultBytes.toString('utf8')) as typeof reference.result;
     expect(result.symbols).toEqual(reference.result.symbols);

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
-import { isTerminal, TaskRecord, TaskRequest } from '@app/task-state';
+import { RunRequest } from '@app/common';
+import { isTerminal, TaskRecord } from '@app/task-state';
 import { AppProcess, startApp } from './support/app-process';
 import { PrivateRedis, startPrivateRedis } from './support/redis-server';
 import { TaskClient, writeSyntheticData } from './support/task-harness';
@@ -15,8 +16,8 @@ import { TaskClient, writeSyntheticData } from './support/task-harness';
 
 const TASK_COUNT = 300;
 /** Small tasks (~1,000 candles each), different enough that a mixed-up result shows. */
-const REQUESTS: TaskRequest[] = [
-  { symbol: 'LOAD_A', params: {} },
+const REQUESTS: RunRequest[] = [
+  { symbol: 'LOAD_A', params: {} as Record<string, number> },
   { symbol: 'LOAD_B', params: { vol_multiplier: 1.2 } },
   { symbol: 'LOAD_C', params: { body_pct: 0.005, hold_period_bars: 3 } },
   { symbol: 'LOAD_A', params: { vol_ma_window: 5, body_pct: 0.003 } },
@@ -110,8 +111,7 @@ describe('worker: 300 concurrent submissions through the API, two workers', () =
         const outcome = await runBacktest(parseBacktestRequest(request), {
           dataRoot,
           runId: 'reference',
-          environment: 'test',
-          executionHost: 'here',
+          origin: { environment: 'test', executionHost: 'here', workerId: null },
         });
         return outcome.result;
       }),

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResultStore } from '@app/storage';
-import { TaskRequest } from '@app/task-state';
+import { RunRequest } from '@app/common';
 import { manifestFields } from '../../libs/storage/src/testing/fixtures';
 import {
   parsePrometheusText,
@@ -14,7 +14,7 @@ import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
 import { sampleDataRoot } from '../support/sample-data';
 
 /** A request that completes in well under a second on the bundled sample data. */
-export const SMALL_REQUEST: TaskRequest = {
+export const SMALL_REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: {},
   symbols: ['ETH_BTC'],

@@ -10,7 +10,7 @@ export const REPO_ROOT = join(__dirname, '..', '..');
 export const ENTRY = {
   api: join(REPO_ROOT, 'dist/apps/api/src/main.js'),
   /** `npm start`: the API and a worker in one process. */
-  standalone: join(REPO_ROOT, 'dist/apps/api/src/standalone.js'),
+  standalone: join(REPO_ROOT, 'dist/apps/standalone/src/main.js'),
   worker: join(REPO_ROOT, 'dist/apps/worker/src/main.js'),
   cli: join(REPO_ROOT, 'dist/apps/cli/src/main.js'),
 } as const;

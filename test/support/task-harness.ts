@@ -4,18 +4,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { MAX_SYMBOLS_PER_RUN } from '@app/backtest';
+import { RunRequest } from '@app/common';
+import { MAX_SYMBOLS_PER_RUN, parseBacktestRequest } from '@app/backtest';
 import { loadConfig } from '@app/config';
 import { candleFileLocation, generateCandles, TIMEFRAME_MS, writeCandleFile } from '@app/data';
-import { BACKTEST_JOB_NAME, BacktestJobData, backtestJobOptions } from '@app/platform';
 import { newRunId } from '@app/storage';
 import {
   decodeTaskEvent,
+  enqueueTask,
   isTerminal,
+  redisKeys,
   TaskEvent,
-  taskEventsChannel,
+  TaskJobData,
+  taskJobOptions,
   TaskRecord,
-  TaskRequest,
   TaskStateStore,
 } from '@app/task-state';
 import { AppProcess, REPO_ROOT } from './app-process';
@@ -110,7 +112,7 @@ export async function writeLongTaskData(dataRoot: string): Promise<void> {
  * 0.3 s per symbol on one core of the 2-core test machine): thresholds no candle meets, so
  * the result stays small however many symbols it covers.
  */
-export function longTask(symbols: number): TaskRequest {
+export function longTask(symbols: number): RunRequest {
   return {
     strategy: 'volume_long_candle',
     params: { vol_multiplier: 10, body_pct: 0.5 },
@@ -122,12 +124,13 @@ export function longTask(symbols: number): TaskRequest {
 }
 
 /**
- * Submits tasks the way the API does (hash `queued`, then the job with id = task id and the
- * configured job options) and watches them through the hash and the events channel.
+ * Submits tasks the way the API does (validated, then enqueueTask: the hash `queued`, then the
+ * job with id = task id and the configured job options) and watches them through the hash and
+ * the events channel.
  */
 export class TaskClient {
   readonly tasks: TaskStateStore;
-  readonly queue: Queue<BacktestJobData>;
+  readonly queue: Queue<TaskJobData>;
   /** Every event published on the task events channel since `connect`, in order. */
   readonly events: TaskEvent[] = [];
 
@@ -138,9 +141,9 @@ export class TaskClient {
   ) {
     const config = loadConfig(env);
     this.tasks = new TaskStateStore(redis, { queueName: config.queueName, ttlS: config.taskTtlS });
-    this.queue = new Queue<BacktestJobData>(config.queueName, {
+    this.queue = new Queue<TaskJobData>(config.queueName, {
       connection: { host: config.redis.host, port: config.redis.port, db: config.redis.db },
-      defaultJobOptions: backtestJobOptions(config),
+      defaultJobOptions: taskJobOptions(config.jobAttempts),
     });
   }
 
@@ -155,18 +158,13 @@ export class TaskClient {
       const event = decodeTaskEvent(message);
       if (event) client.events.push(event);
     });
-    await subscriber.subscribe(taskEventsChannel(loadConfig(env).queueName));
+    await subscriber.subscribe(redisKeys.taskEvents(loadConfig(env).queueName));
     return client;
   }
 
-  async submit(request: TaskRequest, taskId = newRunId()): Promise<string> {
-    const createdAt = new Date();
-    await this.tasks.create(taskId, request, createdAt);
-    await this.queue.add(
-      BACKTEST_JOB_NAME,
-      { ...request, task_id: taskId, created_at: createdAt.toISOString() },
-      { jobId: taskId },
-    );
+  /** `request` as a client would send it (defaults may be left out): validated first. */
+  async submit(request: Partial<RunRequest>, taskId = newRunId()): Promise<string> {
+    await enqueueTask(this.queue, this.tasks, taskId, parseBacktestRequest(request));
     return taskId;
   }
 

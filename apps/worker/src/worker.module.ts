@@ -6,10 +6,14 @@ import {
   MetricsModule,
   platformModules,
 } from '@app/platform';
-import { BacktestProcessor } from './backtest/backtest.processor';
+import { backtestConsumerFor } from './backtest/backtest.consumer';
+import { BacktestJobHandler } from './backtest/backtest-job.handler';
 import { BacktestThreadPool } from './backtest/backtest-thread-pool';
+import { JobControl } from './backtest/job-control';
+import { ProgressReporter } from './backtest/progress-reporter';
 import { TaskFinisher } from './backtest/task-finisher';
 import { TaskReconciler } from './backtest/task-reconciler';
+import { workerOriginProvider } from './backtest/worker-origin';
 import { CleanupModule } from './cleanup/cleanup.module';
 
 /**
@@ -17,19 +21,31 @@ import { CleanupModule } from './cleanup/cleanup.module';
  * /metrics on WORKER_HEALTH_PORT.
  *
  * `WorkerModule.forRoot(config)` is the whole worker process (configuration, logger, Redis,
- * BullMQ, stores and these features). The bare `WorkerModule` is the features alone, for a
- * process that already provides that infrastructure (the API, in the single-process
+ * BullMQ, stores and these features). `WorkerModule.features(config)` is the features alone,
+ * for a process that already provides that infrastructure (the API, in the single-process
  * `npm start`).
  */
-@Module({
-  imports: [backtestQueueRegistration(), HealthModule, MetricsModule, CleanupModule],
-  providers: [BacktestThreadPool, TaskFinisher, BacktestProcessor, TaskReconciler],
-})
+@Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const features = WorkerModule.features(config);
+    return { ...features, imports: [...platformModules(config, 'worker'), ...features.imports!] };
+  }
+
+  static features(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: platformModules(config, 'worker'),
+      imports: [backtestQueueRegistration(), HealthModule, MetricsModule, CleanupModule],
+      providers: [
+        workerOriginProvider,
+        BacktestThreadPool,
+        TaskFinisher,
+        JobControl,
+        ProgressReporter,
+        BacktestJobHandler,
+        backtestConsumerFor(config),
+        TaskReconciler,
+      ],
     };
   }
 }

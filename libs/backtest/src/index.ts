@@ -1,4 +1,4 @@
 export * from './request';
 export * from './result-document';
 export * from './run-backtest';
-export * from './run-record';
+export * from './run-folders';

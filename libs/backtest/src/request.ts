@@ -1,30 +1,16 @@
-import { InvalidInputError, ProblemCollector } from '@app/common';
+import { InvalidInputError, ProblemCollector, RUN_REQUEST_FIELDS, RunRequest } from '@app/common';
 import { kstDateRange, parseSymbol, parseTimeframe, Timeframe } from '@app/data';
 import { resolveParams, ResolvedParams } from '@app/strategies';
 
 /** Most symbols one run may cover: keeps a single request's work and result size bounded. */
 export const MAX_SYMBOLS_PER_RUN = 100;
 
-/** A validated backtest request: every parameter present (defaults filled in). */
-export interface BacktestRequest {
-  strategy: string;
+/** A validated run request (the contract's RunRequest, its values checked and typed). */
+export interface BacktestRequest extends RunRequest {
   params: ResolvedParams;
-  /** Upper case, de-duplicated, in the order given. */
   symbols: string[];
   timeframe: Timeframe;
-  /** KST calendar dates, both inclusive. */
-  start_date: string;
-  end_date: string;
 }
-
-export const REQUEST_FIELDS = [
-  'strategy',
-  'params',
-  'symbols',
-  'timeframe',
-  'start_date',
-  'end_date',
-] as const;
 
 /**
  * Validates a raw request (HTTP body, CLI flags, job data) into a `BacktestRequest`, reporting
@@ -32,16 +18,16 @@ export const REQUEST_FIELDS = [
  */
 export function parseBacktestRequest(raw: unknown): BacktestRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw InvalidInputError.of('body', raw, `an object with ${REQUEST_FIELDS.join(', ')}`);
+    throw InvalidInputError.of('body', raw, `an object with ${RUN_REQUEST_FIELDS.join(', ')}`);
   }
   const body = raw as Record<string, unknown>;
   const problems = new ProblemCollector();
   for (const field of Object.keys(body)) {
-    if (!(REQUEST_FIELDS as readonly string[]).includes(field)) {
+    if (!(RUN_REQUEST_FIELDS as readonly string[]).includes(field)) {
       problems.add({
         field,
         value: body[field],
-        allowed: `no such field; the fields are ${REQUEST_FIELDS.join(', ')}`,
+        allowed: `no such field; the fields are ${RUN_REQUEST_FIELDS.join(', ')}`,
       });
     }
   }
@@ -60,7 +46,7 @@ export function parseBacktestRequest(raw: unknown): BacktestRequest {
   };
 }
 
-function parseSymbols(value: unknown): string[] {
+export function parseSymbols(value: unknown): string[] {
   const allowed = `a list of 1 to ${MAX_SYMBOLS_PER_RUN} different symbols like ["BTC_KRW", "ETH_KRW"]`;
   if (!Array.isArray(value) || value.length === 0) {
     throw InvalidInputError.of('symbols', value, allowed);

@@ -13,14 +13,13 @@ import { getStrategy } from '@app/strategies';
 import { ResultStore } from '@app/storage';
 import { parseBacktestRequest } from './request';
 import { BacktestEvent, runBacktest } from './run-backtest';
-import { recordCompletedRun } from './run-record';
+import { RunFolders } from './run-folders';
 
 const SAMPLE_DATA = join(__dirname, '../../../data');
 const CONTEXT = {
   dataRoot: SAMPLE_DATA,
   runId: 'run-1',
-  environment: 'test',
-  executionHost: 'host',
+  origin: { environment: 'test', executionHost: 'host', workerId: null },
 };
 
 function problemsOf(raw: unknown): string[] {
@@ -97,7 +96,7 @@ describe('runBacktest on the sample data', () => {
   it('produces the SPEC §4 document, with symbols lacking data in symbols_failed', async () => {
     const { result, symbolMs, candles } = await runBacktest(request, {
       ...CONTEXT,
-      workerId: 'w1',
+      origin: { ...CONTEXT.origin, workerId: 'w1' },
     });
     expect(result).toMatchObject({
       version: '1.1.0',
@@ -218,13 +217,10 @@ describe('runBacktest on the sample data', () => {
       const store = new ResultStore(dir);
       const runId = '3f2b1c4d-0000-4000-8000-000000000001';
       const outcome = await runBacktest(request, { ...CONTEXT, runId });
-      const manifest = await recordCompletedRun(store, request, outcome, {
+      const manifest = await new RunFolders(store, CONTEXT.origin).completed(request, outcome, {
         created_at: '2024-01-01T00:00:00.000Z',
         started_at: '2024-01-01T00:00:01.000Z',
         finished_at: '2024-01-01T00:00:03.500Z',
-        execution_host: 'host',
-        environment: 'test',
-        worker_id: null,
       });
       const trades = outcome.result.symbols.flatMap((s) =>
         s.signals.map((signal) => signal.return_pct * 100),

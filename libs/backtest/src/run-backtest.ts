@@ -17,6 +17,7 @@ import {
 } from '@app/strategies';
 import { BacktestRequest } from './request';
 import { FailedSymbol, RESULT_VERSION, ResultDocument } from './result-document';
+import type { RunOrigin } from './run-folders';
 
 /** What happens during a run, for logs (SPEC §6 log lines) and progress. */
 export type BacktestEvent =
@@ -34,11 +35,9 @@ export type BacktestEvent =
 export interface BacktestContext {
   dataRoot: string;
   runId: string;
-  environment: string;
-  executionHost: string;
-  workerId?: string;
+  origin: RunOrigin;
   cache?: CandleFileCache;
-  /** Checked between symbols, between data chunks and every 65,536 bars. */
+  /** Checked between symbols, between data chunks and every CHUNK_BARS bars of a strategy. */
   isCancelled?: CancellationCheck;
   onEvent?: (event: BacktestEvent) => void;
 }
@@ -129,9 +128,9 @@ export async function runBacktest(
     symbols_failed: failed,
     metadata: {
       execution_date: new Date().toISOString(),
-      environment: context.environment,
-      execution_host: context.executionHost,
-      ...(context.workerId !== undefined && { worker_id: context.workerId }),
+      environment: context.origin.environment,
+      execution_host: context.origin.executionHost,
+      ...(context.origin.workerId !== null && { worker_id: context.origin.workerId }),
     },
   };
   return { result, symbolMs, candles: candlesRead };

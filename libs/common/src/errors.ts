@@ -130,6 +130,17 @@ export const FAILURE_CODES = [
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
+/** A task that failed, with the worker's failure code (a synchronous run answers with it). */
+export class TaskFailedError extends Error {
+  override readonly name = 'TaskFailedError';
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function failureCodeOf(error: unknown): FailureCode {
   if (error instanceof InvalidInputError) return 'invalid_input';
   if (error instanceof NoDataError) return 'no_data';

@@ -1,2 +1,4 @@
 export * from './candles';
 export * from './errors';
+export * from './run-request';
+export * from './faults';

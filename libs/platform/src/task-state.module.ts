@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { ResultStore } from '@app/storage';
-import { decodeTaskEvent, TaskEvent, taskEventsChannel, TaskStateStore } from '@app/task-state';
+import { decodeTaskEvent, redisKeys, TaskEvent, TaskStateStore } from '@app/task-state';
 import { APP_CONFIG } from './config.module';
 import { RedisConnections } from './redis.module';
 
@@ -29,7 +29,7 @@ export class TaskEventsBus implements OnModuleInit, OnModuleDestroy {
     private readonly redis: RedisConnections,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.channel = taskEventsChannel(config.queueName);
+    this.channel = redisKeys.taskEvents(config.queueName);
   }
 
   onModuleInit(): void {

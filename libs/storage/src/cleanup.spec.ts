@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupRuns, CleanupPolicy } from './cleanup';
-import { FinalStatus } from './manifest';
+import { TerminalStatus } from '@app/common';
 import { ResultStore } from './result-store';
 import { manifestFields } from './testing/fixtures';
 import { newRunId } from './run-id';
@@ -35,7 +35,7 @@ describe('cleanupRuns', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   async function run(
-    status: FinalStatus,
+    status: TerminalStatus,
     finishedDaysAgo: number,
     resultSize = 100,
   ): Promise<string> {

@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FinalStatus } from './manifest';
+import { TerminalStatus } from '@app/common';
 import { isMissing, ResultStore } from './result-store';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -23,7 +23,7 @@ export interface CleanupPolicy {
 
 export interface CleanupEntry {
   id: string;
-  status: FinalStatus | 'unfinished';
+  status: TerminalStatus | 'unfinished';
   /** When the run finished (manifest) or, without a manifest, when its folder last changed. */
   finished_at: string;
   age_days: number;

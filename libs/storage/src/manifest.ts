@@ -1,6 +1,4 @@
-/** The finished states a run folder can record (SPEC §7). */
-export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
+import { RunRequest, TerminalStatus } from '@app/common';
 
 export const RESULT_FILE_NAME = 'result.json';
 export const MANIFEST_FILE_NAME = 'manifest.json';
@@ -12,16 +10,6 @@ export interface ResultFileEntry {
   size_bytes: number;
   /** md5 of the file's bytes, hex. */
   checksum: string;
-}
-
-/** What the run was asked to do: the same fields as the task:{id} hash and the request. */
-export interface RunRequestRecord {
-  strategy: string;
-  params: Record<string, unknown>;
-  symbols: string[];
-  start_date: string;
-  end_date: string;
-  timeframe: string;
 }
 
 export interface RunSummary {
@@ -37,9 +25,10 @@ export interface RunSummary {
 }
 
 /** manifest.json: SPEC §7, one per run folder, written last so its presence means "finished". */
-export interface Manifest extends RunRequestRecord {
+export interface Manifest extends RunRequest {
   task_id: string;
-  status: FinalStatus;
+  /** How the run ended: the folder of a task still queued or running has no manifest. */
+  status: TerminalStatus;
   result_files: ResultFileEntry[];
   metadata: {
     created_at: string | null;

@@ -2,15 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError } from '@app/common';
+import { NotFoundError, TERMINAL_STATUSES } from '@app/common';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-file';
-import {
-  FINAL_STATUSES,
-  Manifest,
-  MANIFEST_FILE_NAME,
-  RESULT_FILE_NAME,
-  ResultFileEntry,
-} from './manifest';
+import { Manifest, MANIFEST_FILE_NAME, RESULT_FILE_NAME, ResultFileEntry } from './manifest';
 import { isRunId } from './run-id';
 
 export type ManifestFields = Omit<Manifest, 'task_id' | 'status' | 'result_files'>;
@@ -195,7 +189,7 @@ function parseManifest(text: string): Manifest | undefined {
     const value = JSON.parse(text) as Partial<Manifest>;
     const valid =
       typeof value.task_id === 'string' &&
-      FINAL_STATUSES.includes(value.status as Manifest['status']) &&
+      (TERMINAL_STATUSES as readonly string[]).includes(value.status as string) &&
       typeof value.metadata?.finished_at === 'string';
     return valid ? (value as Manifest) : undefined;
   } catch {

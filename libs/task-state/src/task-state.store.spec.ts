@@ -1,9 +1,11 @@
 import Redis from 'ioredis';
 import { PrivateRedis, startPrivateRedis } from '../../../test/support/redis-server';
 import { decodeTaskEvent, TaskStateStore } from './task-state.store';
-import { activeTasksKey, TaskEvent, TaskRequest } from './task';
+import { RunRequest } from '@app/common';
+import { redisKeys } from './redis-keys';
+import { TaskEvent } from './task';
 
-const REQUEST: TaskRequest = {
+const REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: { vol_ma_window: 20, vol_multiplier: 1.5 },
   symbols: ['BTC_KRW', 'ETH_KRW'],
@@ -169,7 +171,7 @@ describe('TaskStateStore (real Redis)', () => {
   });
 
   it('keeps an index of queued and running tasks only', async () => {
-    await redis.del(activeTasksKey('backtests'));
+    await redis.del(redisKeys.activeTasks('backtests'));
     const [a, b] = [nextId(), nextId()];
     await store.create(a, REQUEST);
     await store.create(b, REQUEST);

@@ -1,67 +1,11 @@
 import type Redis from 'ioredis';
-import { FAILURE_CODES, FailureCode } from '@app/common';
-import {
-  activeTasksKey,
-  TaskEvent,
-  taskEventsChannel,
-  taskKey,
-  TaskRecord,
-  TaskRequest,
-  TaskStatus,
-  TASK_STATUSES,
-} from './task';
+import { FAILURE_CODES, FailureCode, RunRequest } from '@app/common';
+import { defineLuaCommands } from './lua-scripts';
+import { redisKeys } from './redis-keys';
+import { TaskEvent, TaskRecord, TaskStatus, TASK_STATUSES } from './task';
 
-/**
- * Every change is one Lua script: check the transition, write the fields, renew the TTL,
- * keep the active-task index and publish the event — atomically, so two processes racing
- * (a cancel and a completion, two workers after a stall) can never both win.
- */
-const TRANSITION_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return {'missing', ''} end
-local allowed = false
-for status in string.gmatch(ARGV[5], '%S+') do
-  if status == current then allowed = true end
-end
-if not allowed then return {'conflict', current} end
-local fields = {'status', ARGV[4]}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-local state = redis.call('HMGET', KEYS[1], 'task_id', 'progress', 'error')
-if ARGV[4] == 'completed' or ARGV[4] == 'failed' or ARGV[4] == 'cancelled' then
-  redis.call('ZREM', KEYS[2], state[1])
-else
-  redis.call('ZADD', KEYS[2], ARGV[3], state[1])
-end
-redis.call('PUBLISH', ARGV[1], cjson.encode({task_id = state[1], status = ARGV[4], progress = tonumber(state[2]), error = state[3], error_code = ARGV[6]}))
-return {'ok', current}
-`;
-
-/** Progress only rises, and only while the task runs. */
-const PROGRESS_SCRIPT = `
-local state = redis.call('HMGET', KEYS[1], 'status', 'progress', 'task_id', 'error')
-if state[1] ~= 'running' then return 0 end
-local progress = tonumber(ARGV[3])
-if progress <= tonumber(state[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'progress', ARGV[3])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-redis.call('PUBLISH', ARGV[1], cjson.encode({task_id = state[3], status = 'running', progress = progress, error = state[4]}))
-return 1
-`;
-
-/** Creates the hash unless it exists (ARGV: channel, ttl, nowMs, then field/value pairs). */
-const CREATE_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-local state = redis.call('HMGET', KEYS[1], 'task_id', 'status', 'progress', 'error')
-redis.call('ZADD', KEYS[2], ARGV[3], state[1])
-redis.call('PUBLISH', ARGV[1], cjson.encode({task_id = state[1], status = state[2], progress = tonumber(state[3]), error = state[4]}))
-return 1
-`;
+/** The scripts every store's connection needs (see ./lua for their KEYS, ARGV and returns). */
+const TASK_SCRIPTS = ['createTask-2.lua', 'transitionTask-2.lua', 'updateProgress-1.lua'];
 
 export type TransitionResult =
   | { ok: true; previous: TaskStatus }
@@ -69,9 +13,9 @@ export type TransitionResult =
   | { ok: false; reason: 'conflict'; current: TaskStatus };
 
 type ScriptedRedis = Redis & {
-  taskTransition(key: string, active: string, ...args: string[]): Promise<[string, string]>;
-  taskProgress(key: string, ...args: string[]): Promise<number>;
-  taskCreate(key: string, active: string, ...args: string[]): Promise<number>;
+  createTask(key: string, active: string, ...args: string[]): Promise<number>;
+  transitionTask(key: string, active: string, ...args: string[]): Promise<[string, string]>;
+  updateProgress(key: string, ...args: string[]): Promise<number>;
 };
 
 export interface TaskStateOptions {
@@ -90,14 +34,10 @@ export class TaskStateStore {
   private readonly now: () => Date;
 
   constructor(redis: Redis, options: TaskStateOptions) {
+    defineLuaCommands(redis, TASK_SCRIPTS);
     this.redis = redis as ScriptedRedis;
-    if (!('taskTransition' in redis)) {
-      redis.defineCommand('taskTransition', { numberOfKeys: 2, lua: TRANSITION_SCRIPT });
-      redis.defineCommand('taskProgress', { numberOfKeys: 1, lua: PROGRESS_SCRIPT });
-      redis.defineCommand('taskCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
-    }
-    this.channel = taskEventsChannel(options.queueName);
-    this.activeKey = activeTasksKey(options.queueName);
+    this.channel = redisKeys.taskEvents(options.queueName);
+    this.activeKey = redisKeys.activeTasks(options.queueName);
     this.ttl = String(options.ttlS);
     this.now = options.now ?? (() => new Date());
   }
@@ -107,13 +47,13 @@ export class TaskStateStore {
   }
 
   /** Records a new task as queued. Returns false if the id already exists. */
-  async create(taskId: string, request: TaskRequest, createdAt = this.now()): Promise<boolean> {
+  async create(taskId: string, request: RunRequest, createdAt = this.now()): Promise<boolean> {
     return this.createWith(taskId, request, 'queued', createdAt.toISOString(), null);
   }
 
   private async createWith(
     taskId: string,
-    request: TaskRequest,
+    request: RunRequest,
     status: TaskStatus,
     createdAt: string,
     startedAt: string | null,
@@ -133,8 +73,8 @@ export class TaskStateStore {
       finished_at: '',
       error: '',
     };
-    const created = await this.redis.taskCreate(
-      taskKey(taskId),
+    const created = await this.redis.createTask(
+      redisKeys.task(taskId),
       this.activeKey,
       this.channel,
       this.ttl,
@@ -145,7 +85,7 @@ export class TaskStateStore {
   }
 
   async get(taskId: string): Promise<TaskRecord | undefined> {
-    const hash = await this.redis.hgetall(taskKey(taskId));
+    const hash = await this.redis.hgetall(redisKeys.task(taskId));
     return decodeTask(hash);
   }
 
@@ -156,7 +96,7 @@ export class TaskStateStore {
    */
   async markRunning(
     taskId: string,
-    request: TaskRequest,
+    request: RunRequest,
     createdAt: string,
   ): Promise<TransitionResult> {
     const startedAt = this.now().toISOString();
@@ -175,8 +115,8 @@ export class TaskStateStore {
   /** Raises progress (0..1) of a running task; lower or equal values are ignored. */
   async reportProgress(taskId: string, progress: number): Promise<boolean> {
     const clamped = Math.min(1, Math.max(0, progress));
-    const changed = await this.redis.taskProgress(
-      taskKey(taskId),
+    const changed = await this.redis.updateProgress(
+      redisKeys.task(taskId),
       this.channel,
       this.ttl,
       String(clamped),
@@ -231,7 +171,7 @@ export class TaskStateStore {
 
   /** Renews the TTL of a task that is waiting a long time in the queue. */
   async touch(taskId: string): Promise<boolean> {
-    return (await this.redis.expire(taskKey(taskId), Number(this.ttl))) === 1;
+    return (await this.redis.expire(redisKeys.task(taskId), Number(this.ttl))) === 1;
   }
 
   private async transition(
@@ -241,8 +181,8 @@ export class TaskStateStore {
     fields: Record<string, string>,
     errorCode: FailureCode | '' = '',
   ): Promise<TransitionResult> {
-    const [outcome, current] = await this.redis.taskTransition(
-      taskKey(taskId),
+    const [outcome, current] = await this.redis.transitionTask(
+      redisKeys.task(taskId),
       this.activeKey,
       this.channel,
       this.ttl,

@@ -1,38 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { FieldProblem, InvalidInputError } from '@app/common';
-import { MAX_SYMBOLS_PER_RUN, parseBacktestRequest } from '@app/backtest';
-import { SYMBOL_PATTERN, SYMBOL_RULE, TIMEFRAMES } from '@app/data';
-import { getStrategy, listStrategies } from '@app/strategies';
+import { BacktestRequest, MAX_SYMBOLS_PER_RUN, parseSymbols } from '@app/backtest';
+import { kstDateRange, parseKstDate, SYMBOL_PATTERN, SYMBOL_RULE, TIMEFRAMES } from '@app/data';
+import { parseTimeframe, Timeframe } from '@app/data';
+import { getStrategy, listStrategies, resolveParams, ResolvedParams } from '@app/strategies';
 import { LibraryCheck, SatisfiesLibraryRule } from '../http/validation';
 import { exampleParams, requestParamsSchema } from '../strategies/strategy-schemas';
 
-/** parseBacktestRequest's problems with a request, computed once per request object. */
-const problemsByRequest = new WeakMap<object, FieldProblem[]>();
-
-function requestProblems(request: Record<string, unknown>): FieldProblem[] {
-  let problems = problemsByRequest.get(request);
-  if (problems === undefined) {
-    try {
-      parseBacktestRequest(request);
-      problems = [];
-    } catch (error) {
-      if (!(error instanceof InvalidInputError)) throw error;
-      problems = error.problems;
-    }
-    problemsByRequest.set(request, problems);
-  }
-  return problems;
-}
-
 /**
- * Checks the whole request with `parseBacktestRequest`, the one validation of a backtest
- * request (CLI, worker and API alike); each field reports its own problems (`params.x`,
- * `symbols[2]`...). Unknown fields are the whitelist's job.
+ * The strategy's parameters checked against its table (type, range, unknown names), with
+ * the defaults filled in. An unknown strategy is the `strategy` field's problem alone.
  */
-const checkRequest: LibraryCheck = (_value, request) => {
-  const problems = requestProblems(request);
-  if (problems.length > 0) throw new InvalidInputError(problems);
-};
+const checkParams: LibraryCheck = (value, request) => resolveParams(request.strategy, value).params;
+
+/** A date bound: a KST date, and with both bounds given, start on or before end. */
+function dateBound(field: 'start_date' | 'end_date'): LibraryCheck {
+  return (value, request) => {
+    if (typeof request.start_date === 'string' && typeof request.end_date === 'string') {
+      kstDateRange(request.start_date, request.end_date);
+    } else {
+      parseKstDate(value, field);
+    }
+    return undefined;
+  };
+}
 
 const EXAMPLE_STRATEGY = getStrategy('volume_long_candle') ?? listStrategies()[0];
 
@@ -49,23 +39,27 @@ export const EXAMPLE_BACKTEST_REQUEST = {
   end_date: '2018-01-31',
 };
 
-/** The body of POST /api/backtests/run and /run-async. */
+/**
+ * The body of POST /api/backtests/run and /run-async. Each field is checked by the libraries'
+ * rule for it (the same rules parseBacktestRequest applies for the CLI), and a valid DTO holds
+ * the normalised request: `toBacktestRequest` only reads it.
+ */
 export class BacktestRequestDto {
   @ApiProperty({
     enum: listStrategies().map((strategy) => strategy.name),
     example: EXAMPLE_BACKTEST_REQUEST.strategy,
     description: 'The strategy to run (GET /api/strategies lists them with their parameters)',
   })
-  @SatisfiesLibraryRule(checkRequest)
+  @SatisfiesLibraryRule((value) => resolveParams(value, undefined).strategy.name)
   strategy!: string;
 
   @ApiPropertyOptional({
     ...requestParamsSchema(),
     example: EXAMPLE_BACKTEST_REQUEST.params,
     description:
-      'The chosen strategy\'s parameters; omitted ones take their defaults. Numbers must be JSON numbers ("20" is refused).',
+      "The chosen strategy's parameters; omitted ones take their defaults (GET /api/strategies lists each one's type and range).",
   })
-  @SatisfiesLibraryRule(checkRequest)
+  @SatisfiesLibraryRule(checkParams)
   params?: Record<string, unknown>;
 
   @ApiProperty({
@@ -76,7 +70,7 @@ export class BacktestRequestDto {
     example: EXAMPLE_BACKTEST_REQUEST.symbols,
     description: `Symbols to test, each ${SYMBOL_RULE} (lower case accepted; duplicates dropped; at most ${MAX_SYMBOLS_PER_RUN} different ones)`,
   })
-  @SatisfiesLibraryRule(checkRequest)
+  @SatisfiesLibraryRule((value) => parseSymbols(value))
   symbols!: string[];
 
   @ApiProperty({
@@ -84,7 +78,7 @@ export class BacktestRequestDto {
     example: EXAMPLE_BACKTEST_REQUEST.timeframe,
     description: 'Candle interval (M = minutes; lower case accepted)',
   })
-  @SatisfiesLibraryRule(checkRequest)
+  @SatisfiesLibraryRule((value) => parseTimeframe(value))
   timeframe!: string;
 
   @ApiProperty({
@@ -92,7 +86,7 @@ export class BacktestRequestDto {
     example: EXAMPLE_BACKTEST_REQUEST.start_date,
     description: 'First day, a KST calendar date YYYY-MM-DD (inclusive)',
   })
-  @SatisfiesLibraryRule(checkRequest)
+  @SatisfiesLibraryRule(dateBound('start_date'))
   start_date!: string;
 
   @ApiProperty({
@@ -100,6 +94,18 @@ export class BacktestRequestDto {
     example: EXAMPLE_BACKTEST_REQUEST.end_date,
     description: 'Last day, a KST calendar date YYYY-MM-DD (inclusive); not before start_date',
   })
-  @SatisfiesLibraryRule(checkRequest)
+  @SatisfiesLibraryRule(dateBound('end_date'))
   end_date!: string;
+
+  /** The validated request this DTO holds once the validation pipe has passed it. */
+  toBacktestRequest(): BacktestRequest {
+    return {
+      strategy: this.strategy,
+      params: this.params as ResolvedParams,
+      symbols: this.symbols,
+      timeframe: this.timeframe as Timeframe,
+      start_date: this.start_date,
+      end_date: this.end_date,
+    };
+  }
 }

@@ -1,29 +1,21 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { HttpException, HttpStatus, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { ConflictError, FailureCode, NotFoundError } from '@app/common';
+import { ConflictError, NotFoundError, TaskFailedError } from '@app/common';
 import { AppConfig } from '@app/config';
-import { BacktestRequest, recordUnfinishedRun } from '@app/backtest';
-import {
-  BACKTEST_JOB_NAME,
-  BACKTEST_QUEUE,
-  BacktestJobData,
-  InjectConfig,
-  TaskEventsBus,
-} from '@app/platform';
+import { BacktestRequest, RunFolders } from '@app/backtest';
+import { BACKTEST_QUEUE, InjectConfig, TaskEventsBus } from '@app/platform';
 import { newRunId, ResultStore } from '@app/storage';
-import { isTerminal, TaskEvent, TaskRequest, TaskStateStore } from '@app/task-state';
+import {
+  enqueueTask,
+  isTerminal,
+  TaskEvent,
+  TaskJobData,
+  TaskJobResult,
+  TaskStateStore,
+} from '@app/task-state';
 import { TaskAcceptedDto } from './task.dto';
 import { TaskSnapshot, TaskStates } from './task-states.service';
-
-/** How a synchronous run answers a failure the worker reported (SPEC §4, §5). */
-const STATUS_OF_FAILURE: Record<FailureCode, HttpStatus> = {
-  invalid_input: HttpStatus.UNPROCESSABLE_ENTITY,
-  data_file: HttpStatus.UNPROCESSABLE_ENTITY,
-  no_data: HttpStatus.NOT_FOUND,
-  timeout: HttpStatus.GATEWAY_TIMEOUT,
-  internal: HttpStatus.INTERNAL_SERVER_ERROR,
-};
 
 const CANCEL_REASON = 'Cancelled by request';
 
@@ -49,35 +41,29 @@ export class BacktestTasks implements OnModuleDestroy {
   private readonly logger = new Logger(BacktestTasks.name);
   /** Synchronous runs waiting for their task; released at shutdown to answer 202 at once. */
   private readonly waiting = new Set<() => void>();
+  /** The API writes one kind of run folder: the cancelled one of a task it cancels. */
+  private readonly folders: RunFolders;
+  private readonly syncTimeoutMs: number;
 
   constructor(
-    @InjectQueue(BACKTEST_QUEUE) private readonly queue: Queue<BacktestJobData>,
+    @InjectQueue(BACKTEST_QUEUE) private readonly queue: Queue<TaskJobData, TaskJobResult>,
     private readonly tasks: TaskStateStore,
     private readonly states: TaskStates,
     private readonly store: ResultStore,
     private readonly events: TaskEventsBus,
-    @InjectConfig() private readonly config: AppConfig,
-  ) {}
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.syncTimeoutMs = config.syncTimeoutS * 1000;
+    this.folders = new RunFolders(store, {
+      executionHost: config.executionHost,
+      environment: config.environment,
+      workerId: null,
+    });
+  }
 
   /** Records the task as queued, then enqueues its job (job id = task id). */
-  async submit(request: BacktestRequest, taskId = newRunId()): Promise<TaskAcceptedDto> {
-    const createdAt = new Date().toISOString();
-    const taskRequest = toTaskRequest(request);
-    await this.tasks.create(taskId, taskRequest, new Date(createdAt));
-    try {
-      await this.queue.add(
-        BACKTEST_JOB_NAME,
-        { ...taskRequest, task_id: taskId, created_at: createdAt },
-        { jobId: taskId },
-      );
-    } catch (error) {
-      // Without a job the task would wait forever: say so in its state, if Redis lets us.
-      await this.tasks
-        .fail(taskId, 'The task could not be queued', 'internal')
-        .catch(() => undefined);
-      throw error;
-    }
-    return { task_id: taskId, status: 'queued', created_at: createdAt };
+  submit(request: BacktestRequest, taskId = newRunId()): Promise<TaskAcceptedDto> {
+    return enqueueTask(this.queue, this.tasks, taskId, request);
   }
 
   /**
@@ -86,7 +72,7 @@ export class BacktestTasks implements OnModuleDestroy {
    */
   async runAndWait(request: BacktestRequest): Promise<SyncRunOutcome> {
     const taskId = newRunId();
-    const ending = this.waitForEnd(taskId, this.config.syncTimeoutS * 1000);
+    const ending = this.waitForEnd(taskId, this.syncTimeoutMs);
     let accepted: TaskAcceptedDto;
     try {
       accepted = await this.submit(request, taskId);
@@ -104,8 +90,10 @@ export class BacktestTasks implements OnModuleDestroy {
     if (event.status === 'cancelled') {
       throw new ConflictError(`Task ${taskId} was cancelled before it completed`);
     }
-    const status = STATUS_OF_FAILURE[event.error_code ?? 'internal'];
-    throw new HttpException(`Task ${taskId} failed: ${event.error ?? 'no reason given'}`, status);
+    throw new TaskFailedError(
+      event.error_code ?? 'internal',
+      `Task ${taskId} failed: ${event.error ?? 'no reason given'}`,
+    );
   }
 
   /**
@@ -177,18 +165,14 @@ export class BacktestTasks implements OnModuleDestroy {
   private async recordCancelled(taskId: string, wasQueued: boolean): Promise<void> {
     const record = await this.tasks.get(taskId);
     if (!record) return;
-    await recordUnfinishedRun(
-      this.store,
+    await this.folders.unfinished(
       taskId,
       'cancelled',
       record,
       {
         created_at: record.created_at,
         started_at: wasQueued ? null : record.started_at,
-        finished_at: record.finished_at ?? new Date().toISOString(),
-        execution_host: this.config.executionHost,
-        environment: this.config.environment,
-        worker_id: null,
+        finished_at: record.finished_at,
       },
       record.error ?? CANCEL_REASON,
     );
@@ -197,9 +181,4 @@ export class BacktestTasks implements OnModuleDestroy {
       `[Task ${taskId}] Cancelled while ${wasQueued ? 'queued' : 'running'}`,
     );
   }
-}
-
-function toTaskRequest(request: BacktestRequest): TaskRequest {
-  const { strategy, params, symbols, start_date, end_date, timeframe } = request;
-  return { strategy, params, symbols, start_date, end_date, timeframe };
 }

@@ -22,7 +22,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { parseBacktestRequest } from '@app/backtest';
 import { ApiErrors, COMMON_API_ERRORS } from '../http/error-response.dto';
 import { RunIdPipe } from '../http/run-id.pipe';
 import { API_KEY_SCHEME } from '../openapi/openapi';
@@ -116,7 +115,7 @@ export class BacktestsController {
     @Body() body: BacktestRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | TaskAcceptedDto> {
-    const outcome = await this.backtests.runAndWait(parseBacktestRequest(body));
+    const outcome = await this.backtests.runAndWait(body.toBacktestRequest());
     if (outcome.kind === 'completed') {
       void reply.type(JSON_TYPE);
       return outcome.resultJson;
@@ -148,7 +147,7 @@ export class BacktestsController {
     @Body() body: BacktestRequestDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskAcceptedDto> {
-    const accepted = await this.backtests.submit(parseBacktestRequest(body));
+    const accepted = await this.backtests.submit(body.toBacktestRequest());
     void reply.header('Location', `/api/backtests/status/${accepted.task_id}`);
     return accepted;
   }

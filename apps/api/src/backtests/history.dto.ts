@@ -10,14 +10,15 @@ import {
   ValidationArguments,
 } from 'class-validator';
 import { kstDateRange, parseKstDate, parseSymbol, SYMBOL_RULE } from '@app/data';
-import { FINAL_STATUSES, FinalStatus, Manifest } from '@app/storage';
+import { TERMINAL_STATUSES, TerminalStatus } from '@app/common';
+import { Manifest } from '@app/storage';
 import { listStrategies } from '@app/strategies';
 import { PageDto, PageQueryDto } from '../http/pagination.dto';
 import { LibraryCheck, numberFromQuery, SatisfiesLibraryRule } from '../http/validation';
 
 const STRATEGY_NAMES = listStrategies().map((strategy) => strategy.name);
 const STRATEGY_RULE = `one of ${STRATEGY_NAMES.join(', ')}`;
-const STATUS_RULE = `one of ${FINAL_STATUSES.join(', ')}`;
+const STATUS_RULE = `one of ${TERMINAL_STATUSES.join(', ')}`;
 const NUMBER_RULE = 'a number';
 const COUNT_RULE = 'an integer >= 0';
 
@@ -74,12 +75,12 @@ export class HistoryQueryDto extends PageQueryDto {
   symbol?: string;
 
   @ApiPropertyOptional({
-    enum: FINAL_STATUSES,
+    enum: TERMINAL_STATUSES,
     description: 'Runs that ended this way (default: all)',
   })
   @IsOptional()
-  @IsIn(FINAL_STATUSES, { message: STATUS_RULE })
-  status?: FinalStatus;
+  @IsIn(TERMINAL_STATUSES, { message: STATUS_RULE })
+  status?: TerminalStatus;
 
   @ApiPropertyOptional({
     format: 'date',
@@ -139,8 +140,8 @@ export class RunSummaryDto {
   @ApiProperty({ format: 'uuid', example: '0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3' })
   task_id!: string;
 
-  @ApiProperty({ enum: FINAL_STATUSES, example: 'completed' })
-  status!: FinalStatus;
+  @ApiProperty({ enum: TERMINAL_STATUSES, example: 'completed' })
+  status!: TerminalStatus;
 
   @ApiProperty({ example: 'volume_long_candle' })
   strategy!: string;
@@ -200,7 +201,7 @@ export class RunSummaryDto {
       status: manifest.status,
       strategy: manifest.strategy,
       params: manifest.params,
-      symbols: manifest.symbols,
+      symbols: [...manifest.symbols],
       timeframe: manifest.timeframe,
       start_date: manifest.start_date,
       end_date: manifest.end_date,

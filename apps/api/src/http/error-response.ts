@@ -4,12 +4,14 @@ import {
   ConflictError,
   DataFileError,
   FieldProblem,
+  infrastructureFault,
   InvalidInputError,
   jsonSafeValue,
+  FailureCode,
   NotFoundError,
+  TaskFailedError,
 } from '@app/common';
 import { MalformedJsonError } from './json-body';
-import { isRedisUnavailable } from './redis-errors';
 
 /** The body of every error response (SPEC §5): what went wrong and what to fix. */
 export interface ErrorBody {
@@ -34,6 +36,15 @@ const TRANSPORT_MESSAGES: Partial<Record<number, string>> = {
   [HttpStatus.PAYLOAD_TOO_LARGE]: `The request body is larger than the limit of 1 MiB (${BODY_LIMIT_BYTES} bytes)`,
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]:
     'Unsupported Content-Type: send the request body as JSON with "Content-Type: application/json"',
+};
+
+/** How a run that failed is answered, by the worker's failure code (SPEC §4, §5). */
+const STATUS_OF_FAILURE: Record<FailureCode, HttpStatus> = {
+  invalid_input: HttpStatus.UNPROCESSABLE_ENTITY,
+  data_file: HttpStatus.UNPROCESSABLE_ENTITY,
+  no_data: HttpStatus.NOT_FOUND,
+  timeout: HttpStatus.GATEWAY_TIMEOUT,
+  internal: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 
 /** Nest's wording for a request no route matches, e.g. "Cannot GET /nope". */
@@ -65,6 +76,9 @@ export function describeError(error: unknown): ErrorBody | undefined {
   }
   if (error instanceof NotFoundError) return errorBody(HttpStatus.NOT_FOUND, error.message);
   if (error instanceof ConflictError) return errorBody(HttpStatus.CONFLICT, error.message);
+  if (error instanceof TaskFailedError) {
+    return errorBody(STATUS_OF_FAILURE[error.code], error.message);
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const message = httpExceptionMessage(error);
@@ -75,7 +89,8 @@ export function describeError(error: unknown): ErrorBody | undefined {
     return errorBody(status, TRANSPORT_MESSAGES[status] ?? message);
   }
   if (error instanceof MalformedJsonError) return errorBody(error.statusCode, error.message);
-  if (isRedisUnavailable(error)) {
+  // A full Redis is answered like an unreachable one for now (issue 10 gives it its own body).
+  if (infrastructureFault(error)?.startsWith('redis')) {
     return errorBody(HttpStatus.SERVICE_UNAVAILABLE, REDIS_UNAVAILABLE_MESSAGE);
   }
   return undefined;

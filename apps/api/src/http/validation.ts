@@ -10,11 +10,13 @@ import { FieldProblem, InvalidInputError } from '@app/common';
 
 /**
  * A check from the libraries: it throws InvalidInputError naming each problem (field, value,
- * what is allowed), or returns when the value is fine. `object` is the whole DTO, for checks
- * that look at several fields (a date range, a strategy and its parameters); a property
- * reports only the problems of its own field.
+ * what is allowed), or returns the value as the libraries normalise it (upper-case symbols,
+ * parameters with their defaults filled in...), which replaces the DTO's property: the DTO
+ * then holds the validated request and nothing parses it again. Returning undefined keeps
+ * the value as sent. `object` is the whole DTO, for checks that look at several fields (a
+ * date range, a strategy and its parameters); a property reports only its own problems.
  */
-export type LibraryCheck = (value: unknown, object: Record<string, unknown>) => void;
+export type LibraryCheck = (value: unknown, object: Record<string, unknown>) => unknown;
 
 /** Problems a library check found, by DTO instance and property, for the exception factory. */
 const problemsFound = new WeakMap<object, Map<string, FieldProblem[]>>();
@@ -27,7 +29,8 @@ function isFieldOf(field: string, property: string): boolean {
 /**
  * Validates a DTO property with a rule of the libraries (SYMBOL_PATTERN, the timeframes, a
  * strategy's parameter table...), so the API holds no second copy of any rule and reports
- * the libraries' own field names and wording.
+ * the libraries' own field names and wording; a valid value is stored as the rule normalises
+ * it (see LibraryCheck).
  */
 export function SatisfiesLibraryRule(
   check: LibraryCheck,
@@ -41,8 +44,10 @@ export function SatisfiesLibraryRule(
       options,
       validator: {
         validate(value: unknown, args: ValidationArguments): boolean {
+          const object = args.object as Record<string, unknown>;
           try {
-            check(value, args.object as Record<string, unknown>);
+            const normalised = check(value, object);
+            if (normalised !== undefined) object[args.property] = normalised;
             return true;
           } catch (error) {
             if (!(error instanceof InvalidInputError)) throw error;

@@ -6,15 +6,17 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import Redis from 'ioredis';
+import { BacktestRequest, parseBacktestRequest } from '@app/backtest';
 import { loadConfig } from '@app/config';
 import { candleFileLocation, generateCandles, writeCandleFile } from '@app/data';
-import { BACKTEST_JOB_NAME, BacktestJobData, backtestJobOptions } from '@app/platform';
 import { newRunId } from '@app/storage';
 import {
   decodeTaskEvent,
   isTerminal,
-  taskEventsChannel,
-  TaskRequest,
+  enqueueTask,
+  redisKeys,
+  TaskJobData,
+  taskJobOptions,
   TaskStateStore,
 } from '@app/task-state';
 
@@ -65,7 +67,7 @@ export interface QueueBenchReport {
     latency_tasks_per_round: number;
     results_dir: string;
     rounds: number;
-    backtest_task: TaskRequest & { candles: number };
+    backtest_task: BacktestRequest & { candles: number };
     submitted_as: string;
   };
   bullmq_noop: SystemFigures;
@@ -81,14 +83,13 @@ const BACKTEST_QUEUE_NAME = 'bench-backtests';
 const WORKER_MAIN = join(__dirname, '..', '..', '..', 'worker', 'src', 'main.js');
 const BENCH_SYMBOL = 'BENCH_BTC';
 /** Four KST days of five-minute candles: 1,152 candles per task. */
-const BENCH_TASK: TaskRequest = {
+const BENCH_TASK: BacktestRequest = parseBacktestRequest({
   strategy: 'volume_long_candle',
-  params: {},
   symbols: [BENCH_SYMBOL],
   start_date: '2024-01-01',
   end_date: '2024-01-04',
   timeframe: '5M',
-};
+});
 const BENCH_CANDLES = 4 * 288;
 const WARM_UP_TASKS = 50;
 
@@ -290,7 +291,7 @@ class BacktestSystem implements System {
 
   private constructor(
     private readonly tasks: TaskStateStore,
-    private readonly queue: Queue<BacktestJobData>,
+    private readonly queue: Queue<TaskJobData>,
     private readonly redis: Redis,
     private readonly subscriber: Redis,
   ) {}
@@ -305,9 +306,9 @@ class BacktestSystem implements System {
     const subscriber = new Redis(env.REDIS_URL);
     const system = new BacktestSystem(
       new TaskStateStore(redis, { queueName: config.queueName, ttlS: config.taskTtlS }),
-      new Queue<BacktestJobData>(config.queueName, {
+      new Queue<TaskJobData>(config.queueName, {
         connection: connectionOf(env.REDIS_URL),
-        defaultJobOptions: backtestJobOptions(config),
+        defaultJobOptions: taskJobOptions(config.jobAttempts),
       }),
       redis,
       subscriber,
@@ -320,7 +321,7 @@ class BacktestSystem implements System {
       }
       system.tracker.completed(event.task_id);
     });
-    await subscriber.subscribe(taskEventsChannel(config.queueName));
+    await subscriber.subscribe(redisKeys.taskEvents(config.queueName));
 
     const healthPort = await freePort();
     const child = spawn(process.execPath, [WORKER_MAIN], {
@@ -346,13 +347,7 @@ class BacktestSystem implements System {
     const taskId = newRunId();
     const submittedAt = performance.now();
     const completion = this.tracker.expect(taskId, submittedAt);
-    const createdAt = new Date();
-    await this.tasks.create(taskId, BENCH_TASK, createdAt);
-    await this.queue.add(
-      BACKTEST_JOB_NAME,
-      { ...BENCH_TASK, task_id: taskId, created_at: createdAt.toISOString() },
-      { jobId: taskId },
-    );
+    await enqueueTask(this.queue, this.tasks, taskId, BENCH_TASK);
     return completion;
   }
 

@@ -2,12 +2,7 @@ import { hostname } from 'node:os';
 import { relative } from 'node:path';
 import { FieldProblem, InvalidInputError } from '@app/common';
 import { loadConfig } from '@app/config';
-import {
-  BacktestEvent,
-  parseBacktestRequest,
-  recordCompletedRun,
-  runBacktest,
-} from '@app/backtest';
+import { BacktestEvent, parseBacktestRequest, RunFolders, runBacktest } from '@app/backtest';
 import { newRunId, ResultStore } from '@app/storage';
 import { parseFlags, requireFlag } from '../args';
 import { ProgressBar } from '../output/progress-bar';
@@ -76,14 +71,14 @@ export async function backtestCommand(args: string[]): Promise<number> {
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
+  const origin = { executionHost: hostname(), environment: config.environment, workerId: null };
   const progress = new ProgressBar(process.stderr);
   let outcome;
   try {
     outcome = await runBacktest(request, {
       dataRoot: config.dataRoot,
       runId,
-      environment: config.environment,
-      executionHost: hostname(),
+      origin,
       onEvent: (event: BacktestEvent) => {
         if (event.kind !== 'symbol-started') {
           progress.update(event.progress, `${event.symbol}`);
@@ -94,13 +89,9 @@ export async function backtestCommand(args: string[]): Promise<number> {
     progress.done();
   }
   const store = new ResultStore(config.resultsDir);
-  const manifest = await recordCompletedRun(store, request, outcome, {
+  const manifest = await new RunFolders(store, origin).completed(request, outcome, {
     created_at: startedAt,
     started_at: startedAt,
-    finished_at: new Date().toISOString(),
-    execution_host: hostname(),
-    environment: config.environment,
-    worker_id: null,
   });
   const resultPath = relative(process.cwd(), store.runDir(manifest.task_id)) || '.';
   if (flags.json) {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Piscina } from 'piscina';
 import { AppConfig } from '@app/config';
-import { BacktestEvent } from '@app/backtest';
+import { BacktestEvent, RunOrigin } from '@app/backtest';
 import { InjectConfig } from '@app/platform';
+import { WORKER_ORIGIN } from './worker-origin';
 import type {
   BacktestThreadMessage,
   BacktestThreadOutcome,
@@ -40,11 +41,12 @@ export class BacktestThreadPool implements OnApplicationShutdown {
   /** Who handles each running task's messages. */
   private readonly listeners = new Map<string, (message: BacktestThreadMessage) => void>();
 
-  constructor(@InjectConfig() config: AppConfig) {
+  constructor(@InjectConfig() config: AppConfig, @Inject(WORKER_ORIGIN) origin: RunOrigin) {
     const threads = config.workerConcurrency;
     const workerData: BacktestThreadSettings = {
       dataRoot: config.dataRoot,
       resultsDir: config.resultsDir,
+      origin,
       candleCacheBytes: Math.floor((config.candleCacheMb * MIB) / threads),
       // Unique, so that two pools in one process never hear each other.
       eventsChannel: `coin-backtest-events-${randomUUID()}`,

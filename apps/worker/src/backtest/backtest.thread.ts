@@ -1,9 +1,8 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { CancelledError, failureCodeOf } from '@app/common';
-import { BacktestEvent, recordCompletedRun, runBacktest } from '@app/backtest';
+import { CancelledError, failureCodeOf, isTransientFault } from '@app/common';
+import { BacktestEvent, RunFolders, runBacktest } from '@app/backtest';
 import { CandleFileCache } from '@app/data';
 import { ResultStore } from '@app/storage';
-import { isTransientFault } from './transient-faults';
 import type {
   BacktestThreadMessage,
   BacktestThreadOutcome,
@@ -21,7 +20,10 @@ import type {
  */
 const settings = workerData as BacktestThreadSettings;
 const cache = new CandleFileCache({ maxBytes: settings.candleCacheBytes });
-const store = new ResultStore(settings.resultsDir, { blockingWrites: true });
+const folders = new RunFolders(
+  new ResultStore(settings.resultsDir, { blockingWrites: true }),
+  settings.origin,
+);
 const events = new BroadcastChannel(settings.eventsChannel);
 // Posting needs no reference; the pool, not this channel, decides how long the thread lives.
 events.unref();
@@ -29,7 +31,7 @@ events.unref();
 export default async function runBacktestTask(
   task: BacktestThreadTask,
 ): Promise<BacktestThreadOutcome> {
-  const { taskId, request, timing, stopFlag } = task;
+  const { taskId, request, times, stopFlag } = task;
   const post = (event: BacktestEvent | { kind: 'end' }): void => {
     const message: BacktestThreadMessage = { taskId, ...event };
     events.postMessage(message);
@@ -38,19 +40,14 @@ export default async function runBacktestTask(
     const outcome = await runBacktest(request, {
       dataRoot: settings.dataRoot,
       runId: taskId,
-      environment: timing.environment,
-      executionHost: timing.execution_host,
-      workerId: timing.worker_id ?? undefined,
+      origin: settings.origin,
       cache,
       isCancelled: () => Atomics.load(stopFlag, 0) !== 0,
       onEvent: post,
     });
     // Last chance to stop before anything is written.
     if (Atomics.load(stopFlag, 0) !== 0) return { kind: 'stopped' };
-    await recordCompletedRun(store, request, outcome, {
-      ...timing,
-      finished_at: new Date().toISOString(),
-    });
+    await folders.completed(request, outcome, times);
     return {
       kind: 'completed',
       totalSignals: outcome.result.total_signals,

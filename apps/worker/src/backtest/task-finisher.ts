@@ -1,13 +1,9 @@
-import { Injectable } from '@nestjs/common';
-import { FailureCode } from '@app/common';
-import { AppConfig } from '@app/config';
-import { recordUnfinishedRun, RunTiming } from '@app/backtest';
-import { InjectConfig } from '@app/platform';
-import { ResultStore, RunRequestRecord } from '@app/storage';
-import { TaskStateStore, TaskStatus } from '@app/task-state';
-
-/** A run's manifest timing before it ends: who ran it and since when. */
-export type RunStart = Omit<RunTiming, 'finished_at'>;
+import { Inject, Injectable } from '@nestjs/common';
+import { FailureCode, RunRequest, TaskStatus } from '@app/common';
+import { RunFolders, RunOrigin, RunTimes } from '@app/backtest';
+import { ResultStore } from '@app/storage';
+import { TaskStateStore } from '@app/task-state';
+import { WORKER_ORIGIN } from './worker-origin';
 
 /** Where a task ended up after the worker tried to settle it. */
 export type SettledAs = TaskStatus | 'missing';
@@ -23,82 +19,47 @@ export type SettledAs = TaskStatus | 'missing';
  */
 @Injectable()
 export class TaskFinisher {
-  /** This process, as recorded in results and manifests (host:pid, unique among live workers). */
-  readonly workerId: string;
+  private readonly folders: RunFolders;
 
   constructor(
-    @InjectConfig() private readonly config: AppConfig,
     private readonly tasks: TaskStateStore,
-    private readonly results: ResultStore,
+    results: ResultStore,
+    @Inject(WORKER_ORIGIN) readonly origin: RunOrigin,
   ) {
-    this.workerId = `${config.executionHost}:${process.pid}`;
-  }
-
-  runStart(createdAt: string | null, startedAt: string | null): RunStart {
-    return {
-      created_at: createdAt,
-      started_at: startedAt,
-      execution_host: this.config.executionHost,
-      environment: this.config.environment,
-      worker_id: this.workerId,
-    };
+    this.folders = new RunFolders(results, origin);
   }
 
   /**
    * The completed folder is on disk: mark the task completed. A cancel that won the race turns
-   * the folder into a cancelled one (saveUnfinished removes result.json).
+   * the folder into a cancelled one (an unfinished folder has no result.json).
    */
-  async completed(taskId: string, request: RunRequestRecord, start: RunStart): Promise<SettledAs> {
+  async completed(taskId: string, request: RunRequest, times: RunTimes): Promise<SettledAs> {
     const transition = await this.tasks.complete(taskId);
     if (transition.ok) return 'completed';
     if (transition.reason === 'missing') return 'missing';
-    if (transition.current === 'cancelled') {
-      await this.writeUnfinished(taskId, 'cancelled', request, start, await this.reasonOf(taskId));
-    }
+    if (transition.current === 'cancelled') await this.cancelled(taskId, request, times);
     return transition.current;
   }
 
   /** Writes the failed manifest, then fails the task; a cancel that got there first wins. */
   async failed(
     taskId: string,
-    request: RunRequestRecord,
-    start: RunStart,
+    request: RunRequest,
+    times: RunTimes,
     message: string,
     code: FailureCode,
   ): Promise<SettledAs> {
-    await this.writeUnfinished(taskId, 'failed', request, start, message);
+    await this.folders.unfinished(taskId, 'failed', request, times, message);
     const transition = await this.tasks.fail(taskId, message, code);
     if (transition.ok) return 'failed';
     if (transition.reason === 'missing') return 'missing';
-    if (transition.current === 'cancelled') {
-      await this.writeUnfinished(taskId, 'cancelled', request, start, await this.reasonOf(taskId));
-    }
+    if (transition.current === 'cancelled') await this.cancelled(taskId, request, times);
     return transition.current;
   }
 
   /** The hash already says cancelled (the API did that): write the matching folder. */
-  async cancelled(taskId: string, request: RunRequestRecord, start: RunStart): Promise<void> {
-    await this.writeUnfinished(taskId, 'cancelled', request, start, await this.reasonOf(taskId));
-  }
-
-  private async reasonOf(taskId: string): Promise<string> {
-    return (await this.tasks.get(taskId))?.error ?? 'Cancelled by request';
-  }
-
-  private async writeUnfinished(
-    taskId: string,
-    status: 'failed' | 'cancelled',
-    request: RunRequestRecord,
-    start: RunStart,
-    message: string,
-  ): Promise<void> {
-    await recordUnfinishedRun(
-      this.results,
-      taskId,
-      status,
-      request,
-      { ...start, finished_at: new Date().toISOString() },
-      message,
-    );
+  async cancelled(taskId: string, request: RunRequest, times: RunTimes): Promise<void> {
+    const reason = (await this.tasks.get(taskId))?.error ?? 'Cancelled by request';
+    await this.folders.unfinished(taskId, 'cancelled', request, times, reason);
   }
 }

@@ -5,7 +5,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { BACKTEST_QUEUE, InjectConfig, RedisConnections } from '@app/platform';
 import { ResultStore } from '@app/storage';
-import { isTerminal, TaskStateStore } from '@app/task-state';
+import { isTerminal, RedisLock, redisKeys, TaskStateStore } from '@app/task-state';
 import { TaskFinisher } from './task-finisher';
 
 /** Job states in which BullMQ will still run the job (or is running it). */
@@ -44,19 +44,27 @@ export interface ReconcileReport {
 export class TaskReconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
-  private readonly lockKey: string;
+  /**
+   * Held for half an interval and never released: it has expired by every worker's next
+   * tick, so one pass per interval runs whatever the workers' timer phases.
+   */
+  private readonly lock: RedisLock;
 
   constructor(
     @InjectConfig() config: AppConfig,
     private readonly tasks: TaskStateStore,
     private readonly results: ResultStore,
     private readonly finisher: TaskFinisher,
-    private readonly redis: RedisConnections,
+    redis: RedisConnections,
     @InjectQueue(BACKTEST_QUEUE) private readonly queue: Queue,
     @InjectPinoLogger(TaskReconciler.name) private readonly logger: PinoLogger,
   ) {
     this.intervalMs = config.lockDurationMs;
-    this.lockKey = `${config.queueName}:reconciler-lock`;
+    this.lock = new RedisLock(
+      redis.client,
+      redisKeys.reconcilerLock(config.queueName),
+      Math.ceil(this.intervalMs / 2),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -70,16 +78,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async tick(): Promise<void> {
     try {
-      // Held for half an interval: it has expired by every worker's next tick, so one pass
-      // per interval runs whatever the workers' timer phases (the work is idempotent anyway).
-      const elected = await this.redis.client.set(
-        this.lockKey,
-        this.finisher.workerId,
-        'PX',
-        Math.ceil(this.intervalMs / 2),
-        'NX',
-      );
-      if (elected !== 'OK') return;
+      if ((await this.lock.acquire()) === undefined) return;
       const report = await this.reconcile();
       if (report.completed + report.failed + report.forgotten > 0) {
         this.logger.info(report, 'Reconciled task states with the queue');
@@ -125,17 +124,17 @@ export class TaskReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (state === 'unknown' && !missingJobCounts) return 'none';
 
-    const start = this.finisher.runStart(task.created_at, task.started_at);
+    const times = { created_at: task.created_at, started_at: task.started_at };
     const manifest = await this.results.readManifest(taskId);
     if (manifest?.status === 'completed') {
-      await this.finisher.completed(taskId, task, start);
+      await this.finisher.completed(taskId, task, times);
       return 'completed';
     }
     const message =
       state === 'failed'
         ? `The task's job failed: ${job?.failedReason ?? 'no reason recorded'}`
         : "The task's job is no longer in the queue";
-    await this.finisher.failed(taskId, task, start, message, 'internal');
+    await this.finisher.failed(taskId, task, times, message, 'internal');
     this.logger.warn(
       { task_id: taskId, job_state: state, err_message: message },
       `[Task ${taskId}] Was still ${task.status} after its job ended: marked failed`,

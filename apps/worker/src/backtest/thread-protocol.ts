@@ -1,5 +1,5 @@
 import type { FailureCode } from '@app/common';
-import type { BacktestEvent, BacktestRequest, RunTiming } from '@app/backtest';
+import type { BacktestEvent, BacktestRequest, RunOrigin, RunTimes } from '@app/backtest';
 
 /**
  * What the worker's main thread and its backtest threads say to each other. Everything here
@@ -10,6 +10,8 @@ import type { BacktestEvent, BacktestRequest, RunTiming } from '@app/backtest';
 export interface BacktestThreadSettings {
   dataRoot: string;
   resultsDir: string;
+  /** This worker process, as its results and manifests record it. */
+  origin: RunOrigin;
   /** This thread's share of CANDLE_CACHE_MB, in bytes. */
   candleCacheBytes: number;
   /**
@@ -24,8 +26,8 @@ export interface BacktestThreadSettings {
 export interface BacktestThreadTask {
   taskId: string;
   request: BacktestRequest;
-  /** Manifest timing except `finished_at`, which the thread sets when it writes the folder. */
-  timing: Omit<RunTiming, 'finished_at'>;
+  /** When the task was submitted and this attempt started, for the manifest. */
+  times: RunTimes;
   /**
    * An Int32Array over a SharedArrayBuffer: the main thread stores a non-zero value to ask the
    * thread to stop (cancel, timeout, shutdown); the thread polls it at every boundary.

@@ -1,11 +1,11 @@
-import { hostname } from 'node:os';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { InjectConfig, MetricsService, RedisConnections } from '@app/platform';
-import { RedisLock } from './redis-lock';
+import { RedisLock, redisKeys } from '@app/task-state';
+import { workerIdOf } from '@app/backtest';
 import { CleanupSummary, ResultsCleanup } from './results-cleanup.service';
 
 /** The cron job's name in the SchedulerRegistry. */
@@ -13,11 +13,6 @@ export const CLEANUP_CRON_JOB = 'results-cleanup';
 
 /** Longest a cleanup may hold the lock; the expiry frees it if its worker dies meanwhile. */
 export const CLEANUP_LOCK_TTL_MS = 15 * 60 * 1000;
-
-/** Redis keys of the cleanup: the lock, and a hash describing the last run (for operators). */
-export function cleanupKeys(queueName: string): { lock: string; lastRun: string } {
-  return { lock: `${queueName}:cleanup:lock`, lastRun: `${queueName}:cleanup:last-run` };
-}
 
 export type ScheduledCleanupOutcome =
   | { ran: true; summary: CleanupSummary }
@@ -27,14 +22,14 @@ export type ScheduledCleanupOutcome =
  * Runs `ResultsCleanup` at CLEANUP_CRON (read from the configuration at start-up, hence the
  * SchedulerRegistry rather than a decorator). Every worker schedules it; exactly one runs
  * each occurrence: the lock keeps runs from overlapping, and the occurrence recorded in
- * `{queue}:cleanup:last-run` stops a worker whose timer fired a moment later from running the
+ * `{queue}:cleanup:last-run` (redisKeys) stops a worker whose timer fired a moment later from running the
  * same occurrence again once the first has released the lock.
  */
 @Injectable()
 export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lock: RedisLock;
   private readonly lastRunKey: string;
-  private readonly worker = `${hostname()}:${process.pid}`;
+  private readonly worker: string;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -44,9 +39,13 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
     private readonly metrics: MetricsService,
     @InjectPinoLogger(CleanupScheduler.name) private readonly logger: PinoLogger,
   ) {
-    const keys = cleanupKeys(config.queueName);
-    this.lock = new RedisLock(redis.client, keys.lock, CLEANUP_LOCK_TTL_MS);
-    this.lastRunKey = keys.lastRun;
+    this.lock = new RedisLock(
+      redis.client,
+      redisKeys.cleanupLock(config.queueName),
+      CLEANUP_LOCK_TTL_MS,
+    );
+    this.lastRunKey = redisKeys.cleanupLastRun(config.queueName);
+    this.worker = workerIdOf(config.executionHost);
   }
 
   onApplicationBootstrap(): void {

@@ -7,7 +7,6 @@ import { Test } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { loadConfig } from '@app/config';
 import {
-  BACKTEST_JOB_NAME,
   BACKTEST_QUEUE,
   MetricsModule,
   MetricsService,
@@ -16,14 +15,15 @@ import {
 } from '@app/platform';
 import { newRunId, ResultStore } from '@app/storage';
 import { manifestFields } from '../../../../libs/storage/src/testing/fixtures';
-import { TaskRequest, TaskStateStore } from '@app/task-state';
+import { RunRequest } from '@app/common';
+import { redisKeys, TASK_JOB_NAME, TaskStateStore } from '@app/task-state';
 import { PrivateRedis, startPrivateRedis } from '../../../../test/support/redis-server';
 import { CleanupModule } from './cleanup.module';
-import { CleanupScheduler, cleanupKeys } from './cleanup.scheduler';
+import { CleanupScheduler } from './cleanup.scheduler';
 import { ResultsCleanup } from './results-cleanup.service';
 
 const DAY_MS = 24 * 3600 * 1000;
-const REQUEST: TaskRequest = {
+const REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: {},
   symbols: ['ETH_BTC'],
@@ -154,12 +154,12 @@ describe('worker cleanup', () => {
       await tasks.create(queued, REQUEST);
       const hashExpired = newRunId();
       for (const id of [cancelled, queued, hashExpired]) {
-        await queue.add(BACKTEST_JOB_NAME, data(id), { jobId: id });
+        await queue.add(TASK_JOB_NAME, data(id), { jobId: id });
       }
       // Two completed jobs: one finished two hours ago (past the 1 h retention), one just now.
       // BullMQ itself would trim the old one only when another job completes.
       const finishedIds = [newRunId(), newRunId()];
-      for (const id of finishedIds) await queue.add(BACKTEST_JOB_NAME, data(id), { jobId: id });
+      for (const id of finishedIds) await queue.add(TASK_JOB_NAME, data(id), { jobId: id });
       const [oldDone, newDone] = finishedIds;
       const completedKey = `bull:${env.QUEUE_NAME}:completed`;
       for (const [id, finishedOn] of [
@@ -210,10 +210,10 @@ describe('worker cleanup', () => {
 
       const lastRun = await workers[0]
         .get(RedisConnections)
-        .client.hgetall(cleanupKeys(env.QUEUE_NAME).lastRun);
+        .client.hgetall(redisKeys.cleanupLastRun(env.QUEUE_NAME));
       expect(lastRun).toMatchObject({ outcome: 'completed', removed_runs: '0' });
       expect(
-        await workers[0].get(RedisConnections).client.exists(cleanupKeys(env.QUEUE_NAME).lock),
+        await workers[0].get(RedisConnections).client.exists(redisKeys.cleanupLock(env.QUEUE_NAME)),
       ).toBe(0);
     } finally {
       for (const worker of workers) await worker.close();

@@ -2,9 +2,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { JobType, KeepJobs, Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
-import { BACKTEST_QUEUE, backtestJobOptions, InjectConfig } from '@app/platform';
+import { BACKTEST_QUEUE, InjectConfig } from '@app/platform';
 import { cleanupRuns, CleanupReport, ResultStore } from '@app/storage';
-import { ACTIVE_STATUSES, isTerminal, TaskStateStore } from '@app/task-state';
+import { ACTIVE_STATUSES, isTerminal, taskJobOptions, TaskStateStore } from '@app/task-state';
 
 /** Jobs removed per `Queue.clean` call, and the most waiting jobs looked at per run. */
 const CLEAN_BATCH = 1000;
@@ -63,7 +63,7 @@ export class ResultsCleanup {
   }
 
   async trimQueue(): Promise<QueueTrimReport> {
-    const { removeOnComplete, removeOnFail } = backtestJobOptions(this.config);
+    const { removeOnComplete, removeOnFail } = taskJobOptions(this.config.jobAttempts);
     return {
       completed: await this.cleanFinished('completed', retentionMs(removeOnComplete)),
       failed: await this.cleanFinished('failed', retentionMs(removeOnFail)),

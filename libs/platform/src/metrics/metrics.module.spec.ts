@@ -6,7 +6,8 @@ import { Queue } from 'bullmq';
 import { loadConfig } from '@app/config';
 import { PrivateRedis, startPrivateRedis } from '../../../../test/support/redis-server';
 import { AppConfigModule } from '../config.module';
-import { BACKTEST_JOB_NAME, BACKTEST_QUEUE, backtestQueueModules } from '../queue';
+import { TASK_JOB_NAME } from '@app/task-state';
+import { BACKTEST_QUEUE, backtestQueueModules } from '../queue';
 import { RedisModule } from '../redis.module';
 import { MetricsModule } from './metrics.module';
 import { MetricsService } from './metrics.service';
@@ -91,9 +92,9 @@ describe('MetricsModule', () => {
 
   it('reads the queue depth by state at scrape time', async () => {
     const data = { task_id: 'x' };
-    await queue.add(BACKTEST_JOB_NAME, data, { jobId: 'waiting-1' });
-    await queue.add(BACKTEST_JOB_NAME, data, { jobId: 'waiting-2' });
-    await queue.add(BACKTEST_JOB_NAME, data, { jobId: 'delayed-1', delay: 3_600_000 });
+    await queue.add(TASK_JOB_NAME, data, { jobId: 'waiting-1' });
+    await queue.add(TASK_JOB_NAME, data, { jobId: 'waiting-2' });
+    await queue.add(TASK_JOB_NAME, data, { jobId: 'delayed-1', delay: 3_600_000 });
     const { samples } = await scrape();
     expect(sumOf(samples, 'backtest_queue_jobs', { state: 'waiting' })).toBe(2);
     expect(sumOf(samples, 'backtest_queue_jobs', { state: 'delayed' })).toBe(1);

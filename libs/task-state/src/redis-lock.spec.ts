@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { PrivateRedis, startPrivateRedis } from '../../../../test/support/redis-server';
+import { PrivateRedis, startPrivateRedis } from '../../../test/support/redis-server';
 import { RedisLock } from './redis-lock';
 
 describe('RedisLock', () => {

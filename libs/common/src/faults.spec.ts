@@ -1,5 +1,5 @@
-import { DataFileError, NoDataError } from '@app/common';
-import { isTransientFault } from './transient-faults';
+import { DataFileError, NoDataError } from './errors';
+import { infrastructureFault, isTransientFault } from './faults';
 
 describe('isTransientFault', () => {
   const fsError = (code: string): NodeJS.ErrnoException =>
@@ -31,6 +31,25 @@ describe('isTransientFault', () => {
     expect(isTransientFault(new NoDataError('No data found'))).toBe(false);
     expect(isTransientFault('EBUSY')).toBe(false);
     expect(isTransientFault(undefined)).toBe(false);
+  });
+
+  it('tells the kinds apart: a full Redis, an unreachable one, a busy disk', () => {
+    expect(
+      infrastructureFault(new Error("OOM command not allowed when used memory > 'maxmemory'.")),
+    ).toBe('redis-full');
+    expect(infrastructureFault(fsError('ECONNREFUSED'))).toBe('redis-unavailable');
+    expect(
+      infrastructureFault(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' })),
+    ).toBe('redis-unavailable');
+    expect(
+      infrastructureFault(
+        new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      ),
+    ).toBe('redis-unavailable');
+    expect(infrastructureFault(fsError('EMFILE'))).toBe('io-busy');
+    // A read-only or full disk does not fix itself between two tries: not transient.
+    expect(infrastructureFault(fsError('EROFS'))).toBeUndefined();
+    expect(infrastructureFault(fsError('ENOSPC'))).toBeUndefined();
   });
 
   it('survives a cause chain that loops', () => {

@@ -1,0 +1,22 @@
+/**
+ * Every Redis key and channel the service uses besides BullMQ's own (`bull:{QUEUE_NAME}:*`),
+ * in one place. Keys of one deployment carry its queue name, so deployments sharing a Redis
+ * stay apart; the task hash is `task:{id}` as SPEC §6 names it (ids are UUIDs, unique anyway).
+ *
+ * | key                            | type    | holds                                             |
+ * | ------------------------------ | ------- | ------------------------------------------------- |
+ * | task:{id}                      | hash    | a task's state (SPEC §6), TTL TASK_TTL_S          |
+ * | {queue}:task-events            | channel | a JSON TaskEvent per change of any task           |
+ * | {queue}:active-tasks           | zset    | queued/running task ids, score = last change (ms) |
+ * | {queue}:lock:reconciler        | string  | the worker that reconciles this interval          |
+ * | {queue}:lock:cleanup           | string  | the worker running the scheduled cleanup          |
+ * | {queue}:cleanup:last-run       | hash    | when, where and what the last cleanup removed     |
+ */
+export const redisKeys = {
+  task: (taskId: string): string => `task:${taskId}`,
+  taskEvents: (queueName: string): string => `${queueName}:task-events`,
+  activeTasks: (queueName: string): string => `${queueName}:active-tasks`,
+  reconcilerLock: (queueName: string): string => `${queueName}:lock:reconciler`,
+  cleanupLock: (queueName: string): string => `${queueName}:lock:cleanup`,
+  cleanupLastRun: (queueName: string): string => `${queueName}:cleanup:last-run`,
+} as const;
