@@ -17,6 +17,7 @@ RUN npm run build
 # ---- runtime: production dependencies and the compiled code only, as a non-root user ----
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
     PORT=8000 \
     WORKER_HEALTH_PORT=8001 \
     DATA_ROOT=/app/data

@@ -266,12 +266,29 @@ describe('deployment files', () => {
       );
     });
 
-    it('has a ConfigMap with every SPEC §9 variable, API_KEY coming from a Secret', () => {
-      expect([...Object.keys(configMap.data!), 'API_KEY'].sort()).toEqual(VARIABLE_NAMES);
-      const config = loadConfig({ ...configMap.data, API_KEY: 'from-the-secret' });
+    it('has a ConfigMap with every SPEC §9 variable, API_KEY and DATABASE_URL coming from a Secret', () => {
+      const fromSecret = ['API_KEY', 'DATABASE_URL'];
+      expect([...Object.keys(configMap.data!), ...fromSecret].sort()).toEqual(VARIABLE_NAMES);
+      const config = loadConfig({
+        ...configMap.data,
+        API_KEY: 'from-the-secret',
+        DATABASE_URL: 'postgres://coin:secret@postgres:5432/coin_backtest',
+      });
       expect(config.resultsDir.startsWith(config.dataRoot)).toBe(true);
-      const apiKey = api.spec.template!.spec.containers[0].env!.find((e) => e.name === 'API_KEY');
-      expect(apiKey?.valueFrom?.secretKeyRef).toMatchObject({ key: 'API_KEY' });
+      expect(config.host).toBe('0.0.0.0');
+      // Several pods share the results volume: the catalogue must not be a SQLite file on it.
+      for (const deployment of [api, worker]) {
+        const env = deployment.spec.template!.spec.containers[0].env!;
+        for (const name of fromSecret) {
+          const variable = env.find((e) => e.name === name);
+          expect(variable?.valueFrom?.secretKeyRef).toMatchObject({
+            name: 'coin-backtest-secrets',
+            key: name,
+          });
+        }
+      }
+      const postgres = find('StatefulSet', 'postgres');
+      expect(postgres.spec.template!.spec.containers[0].readinessProbe).toBeDefined();
     });
 
     it('probes /health/live and /health/ready on the ports the apps serve them on', async () => {

@@ -5,7 +5,7 @@ import { createApiApp } from './api-app';
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const app = await createApiApp(config);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
+  await app.listen({ port: config.port, host: config.host });
 }
 
 main().catch(exitOnStartupFailure('The API'));

@@ -11,7 +11,7 @@ import { WorkerModule } from '../../worker/src/worker.module';
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const app = await createApiApp(config, [WorkerModule.features(config)]);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
+  await app.listen({ port: config.port, host: config.host });
 }
 
 main().catch(exitOnStartupFailure('The service'));

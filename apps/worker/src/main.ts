@@ -21,7 +21,7 @@ export async function bootstrapWorker(config: AppConfig): Promise<NestFastifyApp
   app.useLogger(app.get(Logger));
   // process.exit(0) once the hooks ran, rather than re-raising the signal (exit code 143).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  await app.listen(config.workerHealthPort, '0.0.0.0');
+  await app.listen(config.workerHealthPort, config.host);
   return app;
 }
 

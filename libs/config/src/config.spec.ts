@@ -21,6 +21,15 @@ describe('loadConfig', () => {
       logLevel: 'info',
       environment: 'development',
       apiKey: undefined,
+      host: '127.0.0.1',
+      catalogPath: '/srv/app/data/tasks/catalog.sqlite',
+      databaseUrl: undefined,
+      uploadMaxBytes: 200 * 1024 * 1024,
+      maxSweepCombinations: 100_000,
+      maxQueuedTasks: 10_000,
+      rateLimitPerMin: 600,
+      maxCandlesPerRun: 50_000_000,
+      inlineResultMaxBytes: 8 * 1024 * 1024,
     });
     expect(config.redis).toMatchObject({ host: '127.0.0.1', port: 6379, db: 0 });
     expect(config.workerConcurrency).toBeGreaterThanOrEqual(1);
@@ -29,6 +38,28 @@ describe('loadConfig', () => {
   it('puts RESULTS_DIR under DATA_ROOT unless it is set', () => {
     expect(loadConfig({ DATA_ROOT: '/d' }).resultsDir).toBe('/d/tasks');
     expect(loadConfig({ DATA_ROOT: '/d', RESULTS_DIR: '/r' }).resultsDir).toBe('/r');
+  });
+
+  it('puts the catalogue beside the results unless CATALOG_PATH says otherwise', () => {
+    expect(loadConfig({ RESULTS_DIR: '/r' }).catalogPath).toBe('/r/catalog.sqlite');
+    expect(loadConfig({ RESULTS_DIR: '/r', CATALOG_PATH: '/c/x.sqlite' }).catalogPath).toBe(
+      '/c/x.sqlite',
+    );
+  });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL without echoing it (it may hold a password)', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('DATABASE_URL');
+    expect((error as ConfigError).message).not.toContain('hunter2');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h:5432/d' }).databaseUrl).toBe(
+      'postgres://u:p@h:5432/d',
+    );
   });
 
   it('reads REDIS_URL with credentials and database, and hides the password when displayed', () => {

@@ -11,6 +11,8 @@ import { validateCronExpression } from 'cron';
  */
 export interface AppConfig {
   port: number;
+  /** The address the API and the worker's probes listen on. */
+  host: string;
   dataRoot: string;
   resultsDir: string;
   redis: RedisConnectionConfig;
@@ -35,6 +37,21 @@ export interface AppConfig {
   lockDurationMs: number;
   /** Parsed candle files kept in memory per worker, to spare re-reading hot files. */
   candleCacheMb: number;
+  /** The run catalogue's SQLite file (used when databaseUrl is unset). */
+  catalogPath: string;
+  /** PostgreSQL for the catalogue (replicas on several hosts), or undefined for SQLite. */
+  databaseUrl: string | undefined;
+  /** Largest upload accepted by POST /api/data/upload, in bytes. */
+  uploadMaxBytes: number;
+  maxSweepCombinations: number;
+  /** Queued tasks beyond which submissions get 503 with Retry-After. */
+  maxQueuedTasks: number;
+  /** Submissions per minute per client address (or API key); 0 turns the limit off. */
+  rateLimitPerMin: number;
+  /** Candles one run may read, counted from the files before it starts. */
+  maxCandlesPerRun: number;
+  /** Results larger than this are not inlined in the task status and its events. */
+  inlineResultMaxBytes: number;
   executionHost: string;
 }
 
@@ -75,6 +92,11 @@ export interface ConfigVariable {
  */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'PORT', default: '8000', doc: 'HTTP port of the API' },
+  {
+    name: 'HOST',
+    default: '127.0.0.1',
+    doc: 'address the API and the worker probes listen on (the images, compose and k8s set 0.0.0.0)',
+  },
   {
     name: 'DATA_ROOT',
     default: './data',
@@ -170,9 +192,48 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '256',
     doc: 'parsed candle files each worker keeps in memory (0 disables)',
   },
+  {
+    name: 'CATALOG_PATH',
+    default: '$RESULTS_DIR/catalog.sqlite',
+    doc: 'the run catalogue (SQLite, WAL): one host only; set DATABASE_URL for several',
+    computed: true,
+  },
+  {
+    name: 'DATABASE_URL',
+    default: '',
+    doc: 'postgres://... to keep the catalogue in PostgreSQL (replicas on several hosts)',
+  },
+  { name: 'UPLOAD_MAX_MB', default: '200', doc: 'largest file POST /api/data/upload accepts' },
+  {
+    name: 'MAX_SWEEP_COMBINATIONS',
+    default: '100000',
+    doc: 'most parameter combinations one sweep may have',
+  },
+  {
+    name: 'MAX_QUEUED_TASKS',
+    default: '10000',
+    doc: 'past this many queued tasks, submissions get 503 with Retry-After',
+  },
+  {
+    name: 'RATE_LIMIT_PER_MIN',
+    default: '600',
+    doc: 'submissions per minute per client address (per API key when set), across replicas; 0 = off',
+  },
+  {
+    name: 'MAX_CANDLES_PER_RUN',
+    default: '50000000',
+    doc: 'candles one run may read, checked before it starts (422 with the figure)',
+  },
+  {
+    name: 'INLINE_RESULT_MAX_MB',
+    default: '8',
+    doc: 'a larger result is not inlined in status or SSE, which give result_url instead',
+  },
 ];
 
 type Env = Record<string, string | undefined>;
+
+const MIB = 1024 * 1024;
 
 const DEFAULTS = new Map(
   CONFIG_VARIABLES.filter((variable) => !variable.computed).map((v) => [v.name, v.default]),
@@ -304,6 +365,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(cwd, path));
   const dataRoot = absolute(read.string('DATA_ROOT'));
   const resultsDirText = read.raw('RESULTS_DIR');
+  const resultsDir =
+    resultsDirText === undefined ? join(dataRoot, 'tasks') : absolute(resultsDirText);
+  const catalogPathText = read.raw('CATALOG_PATH');
+  const databaseUrl = read.raw('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
+    read.problems.push(
+      'DATABASE_URL: expected a PostgreSQL URL like postgres://user:password@host:5432/db (the value is not shown: it may hold a password)',
+    );
+  }
   const cleanupCron = read.string('CLEANUP_CRON');
   const cronCheck = validateCronExpression(cleanupCron);
   if (!cronCheck.valid) {
@@ -313,8 +383,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
   const config: AppConfig = {
     port: read.integer('PORT', 1, 65535),
+    host: read.string(
+      'HOST',
+      /^[0-9A-Za-z.:[\]-]{1,255}$/,
+      'an address like 127.0.0.1, 0.0.0.0 or ::',
+    ),
     dataRoot,
-    resultsDir: resultsDirText === undefined ? join(dataRoot, 'tasks') : absolute(resultsDirText),
+    resultsDir,
     redis: readRedis(read),
     queueName: read.string('QUEUE_NAME', /^[A-Za-z0-9_-]{1,64}$/, '1-64 of A-Z a-z 0-9 _ -'),
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 1, 256, availableParallelism()),
@@ -335,6 +410,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     minFreeDiskMb: read.number('MIN_FREE_DISK_MB', 0, 1e9),
     lockDurationMs: read.integer('LOCK_DURATION_MS', 1000, 3_600_000),
     candleCacheMb: read.number('CANDLE_CACHE_MB', 0, 1e6),
+    catalogPath:
+      catalogPathText === undefined
+        ? join(resultsDir, 'catalog.sqlite')
+        : absolute(catalogPathText),
+    databaseUrl,
+    uploadMaxBytes: read.number('UPLOAD_MAX_MB', 1, 1e6) * MIB,
+    maxSweepCombinations: read.integer('MAX_SWEEP_COMBINATIONS', 1, 10_000_000),
+    maxQueuedTasks: read.integer('MAX_QUEUED_TASKS', 1, 100_000_000),
+    rateLimitPerMin: read.integer('RATE_LIMIT_PER_MIN', 0, 1_000_000),
+    maxCandlesPerRun: read.integer('MAX_CANDLES_PER_RUN', 1, Number.MAX_SAFE_INTEGER),
+    inlineResultMaxBytes: read.number('INLINE_RESULT_MAX_MB', 0, 1e6) * MIB,
     executionHost: hostname(),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
