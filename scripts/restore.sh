@@ -50,13 +50,20 @@ tar -xzf "$archive" -C "$staging" --no-same-owner
 mkdir -p "$staging/results"
 
 # Checks every manifest's result files (size and md5) under a results directory; prints
-# "N manifests, M files verified" or each mismatch and exits 1.
+# "N manifests, M files verified" or each mismatch and exits 1. The run ids come on stdin, one
+# per line (100,000 of them would not fit in a command line), and the files are read one at
+# a time.
 verify_checksums() {
-  node - "$1" "${@:2}" <<'NODE'
+  local dir=$1
+  shift
+  printf '%s\n' "$@" | node -e "$VERIFY_CHECKSUMS_JS" "$dir"
+}
+VERIFY_CHECKSUMS_JS=$(cat <<'NODE'
 const { createHash } = require('node:crypto');
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const [dir, ...ids] = process.argv.slice(2);
+const dir = process.argv[1];
+const ids = readFileSync(0, 'utf8').split('\n').filter(Boolean);
 let manifests = 0, files = 0;
 const problems = [];
 for (const id of ids) {
@@ -86,7 +93,7 @@ if (problems.length > 0) {
 }
 console.log(`${manifests} manifests, ${files} result files verified (md5)`);
 NODE
-}
+)
 
 # The run folders in the backup: real directories only (a link is never restored).
 run_ids=()

@@ -11,6 +11,7 @@ import { BacktestJobHandler } from './backtest/backtest-job.handler';
 import { BacktestThreadPool } from './backtest/backtest-thread-pool';
 import { JobControl } from './backtest/job-control';
 import { ProgressReporter } from './backtest/progress-reporter';
+import { ResultsDiskGuard } from './backtest/results-disk-guard';
 import { TaskFinisher } from './backtest/task-finisher';
 import { TaskReconciler } from './backtest/task-reconciler';
 import { workerOriginProvider } from './backtest/worker-origin';
@@ -42,6 +43,7 @@ export class WorkerModule {
         TaskFinisher,
         JobControl,
         ProgressReporter,
+        ResultsDiskGuard,
         BacktestJobHandler,
         backtestConsumerFor(config),
         TaskReconciler,

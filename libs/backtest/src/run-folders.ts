@@ -1,4 +1,10 @@
-import { RunRequest, runRequestOf, TerminalStatus } from '@app/common';
+import {
+  FailureCode,
+  ResultsDirError,
+  RunRequest,
+  runRequestOf,
+  TerminalStatus,
+} from '@app/common';
 import { EMPTY_SUMMARY, Manifest, ManifestFields, ResultStore, RunSummary } from '@app/storage';
 import { BacktestOutcome } from './run-backtest';
 
@@ -36,26 +42,40 @@ export class RunFolders {
 
   /** A completed run: result.json, then its manifest (with the result's md5). */
   completed(request: RunRequest, outcome: BacktestOutcome, times: RunTimes): Promise<Manifest> {
-    return this.store.saveCompleted(
-      outcome.result.run_id,
-      JSON.stringify(outcome.result),
-      this.manifestFields(request, times, summarizeOutcome(outcome), null),
+    return this.writing(
+      this.store.saveCompleted(
+        outcome.result.run_id,
+        JSON.stringify(outcome.result),
+        this.manifestFields(request, times, summarizeOutcome(outcome), null),
+      ),
     );
   }
 
-  /** A run that failed or was cancelled: the manifest alone (a stray result.json goes). */
+  /**
+   * A run that failed (with its failure code) or was cancelled: the manifest alone (a stray
+   * result.json goes).
+   */
   unfinished(
     runId: string,
     status: Exclude<TerminalStatus, 'completed'>,
     request: RunRequest,
     times: RunTimes,
     message: string,
+    code?: FailureCode,
   ): Promise<Manifest> {
-    return this.store.saveUnfinished(
-      runId,
-      status,
-      this.manifestFields(request, times, EMPTY_SUMMARY, message),
-    );
+    const fields = this.manifestFields(request, times, EMPTY_SUMMARY, message);
+    if (code !== undefined) fields.error.code = code;
+    return this.writing(this.store.saveUnfinished(runId, status, fields));
+  }
+
+  /** A file-system failure of the write is RESULTS_DIR's fault, said as such (ResultsDirError). */
+  private async writing(write: Promise<Manifest>): Promise<Manifest> {
+    try {
+      return await write;
+    } catch (error) {
+      if (typeof (error as NodeJS.ErrnoException).code !== 'string') throw error;
+      throw new ResultsDirError(this.store.resultsDir, error);
+    }
   }
 
   private manifestFields(

@@ -97,6 +97,36 @@ export class DataFileError extends Error {
   }
 }
 
+/**
+ * RESULTS_DIR cannot take a run folder (read-only, full, no permission): a fault of the
+ * worker's disk, not of the task. The worker puts the task back for another worker and stops
+ * taking jobs until its disk check passes again.
+ */
+export class ResultsDirError extends Error {
+  override readonly name = 'ResultsDirError';
+  constructor(
+    readonly resultsDir: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const reason = code ? (RESULTS_DIR_REASONS[code] ?? code) : 'unknown error';
+    super(
+      `RESULTS_DIR ${resultsDir} cannot be written (${reason}): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+const RESULTS_DIR_REASONS: Record<string, string> = {
+  EROFS: 'a read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a file stands where a directory should be',
+  ENOENT: 'a directory on its path cannot be created',
+};
+
 /** The operation does not fit the current state, e.g. cancelling a finished task (HTTP 409). */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';

@@ -2,3 +2,5 @@ export * from './candles';
 export * from './errors';
 export * from './run-request';
 export * from './faults';
+export * from './directories';
+export * from './map-limit';

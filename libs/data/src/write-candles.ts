@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, SchemaElement } from 'hyparquet-writer';
-import { Candles, InvalidInputError, PRICE_COLUMNS } from '@app/common';
+import { Candles, InvalidInputError, makeDirectory, PRICE_COLUMNS } from '@app/common';
 import { CANDLE_COLUMNS } from './candle-order';
 
 /** Codecs our writer produces; the reader takes every mainstream codec. */
@@ -96,7 +96,7 @@ export interface StagedFile {
  */
 export async function stageFile(filePath: string, bytes: Uint8Array): Promise<StagedFile> {
   const directory = path.dirname(filePath);
-  await mkdir(directory, { recursive: true });
+  await makeDirectory(directory);
   const tempPath = path.join(directory, `.${path.basename(filePath)}.${randomUUID()}.tmp`);
   const discard = () => rm(tempPath, { force: true });
   try {

@@ -1,4 +1,4 @@
-import { RunRequest, TerminalStatus } from '@app/common';
+import { FailureCode, RunRequest, TerminalStatus } from '@app/common';
 
 export const RESULT_FILE_NAME = 'result.json';
 export const MANIFEST_FILE_NAME = 'manifest.json';
@@ -40,7 +40,11 @@ export interface Manifest extends RunRequest {
     worker_id: string | null;
   };
   summary: RunSummary;
-  error: { occurred: boolean; message: string | null };
+  /**
+   * SPEC §7's error; `code` (not in §7) is the failure code a synchronous run is answered
+   * with (invalid_input, no_data, data_file, timeout, internal), when the run failed.
+   */
+  error: { occurred: boolean; message: string | null; code?: FailureCode };
 }
 
 export const EMPTY_SUMMARY: RunSummary = {

@@ -1,8 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, TERMINAL_STATUSES } from '@app/common';
+import {
+  makeDirectory,
+  makeDirectorySync,
+  mapLimit,
+  MAX_OPEN_FILES,
+  NotFoundError,
+  TERMINAL_STATUSES,
+} from '@app/common';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-file';
 import { Manifest, MANIFEST_FILE_NAME, RESULT_FILE_NAME, ResultFileEntry } from './manifest';
 import { isRunId } from './run-id';
@@ -87,8 +93,8 @@ export class ResultStore {
 
   private async makeRunDir(id: string): Promise<string> {
     const dir = this.runDir(id);
-    if (this.blockingWrites) mkdirSync(dir, { recursive: true });
-    else await mkdir(dir, { recursive: true });
+    if (this.blockingWrites) makeDirectorySync(dir);
+    else await makeDirectory(dir);
     return dir;
   }
 
@@ -171,7 +177,7 @@ export class ResultStore {
     const ids = await this.listRunIds();
     const present = new Set(ids);
     for (const id of this.manifestCache.keys()) if (!present.has(id)) this.manifestCache.delete(id);
-    const manifests = await Promise.all(ids.map((id) => this.readManifest(id)));
+    const manifests = await mapLimit(ids, MAX_OPEN_FILES, (id) => this.readManifest(id));
     return manifests
       .filter((manifest): manifest is Manifest => manifest !== undefined)
       .sort((a, b) => b.metadata.finished_at.localeCompare(a.metadata.finished_at));

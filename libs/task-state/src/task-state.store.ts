@@ -124,6 +124,14 @@ export class TaskStateStore {
     return changed === 1;
   }
 
+  /**
+   * running -> queued: the worker put the job back (an infrastructure fault, not the task's):
+   * the task waits again and a client sees it waiting, not stuck "running".
+   */
+  async requeue(taskId: string): Promise<TransitionResult> {
+    return this.transition(taskId, ['running'], 'queued', { started_at: '' });
+  }
+
   async complete(taskId: string): Promise<TransitionResult> {
     return this.transition(taskId, ['running'], 'completed', {
       progress: '1',

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
-import { Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { FailureCode, InvalidInputError, isTransientFault, RunRequest } from '@app/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '@app/config';
 import { BacktestEvent, BacktestRequest, parseBacktestRequest, RunTimes } from '@app/backtest';
 import { InjectConfig, MetricsService, TaskEventsBus } from '@app/platform';
@@ -11,11 +12,26 @@ import { readTaskJob, TaskJobData, TaskJobResult, TaskStateStore } from '@app/ta
 import { BacktestThreadPool } from './backtest-thread-pool';
 import { JobControl, RunningJob, StopReason } from './job-control';
 import { ProgressReporter } from './progress-reporter';
+import { ResultsDiskGuard } from './results-disk-guard';
+import { postponesTheJob, RunFault, runFaultOf } from './run-faults';
 import { isLastAttempt, TransientFault } from './retry-policy';
 import { TaskFinisher } from './task-finisher';
 import type { BacktestThreadOutcome } from './thread-protocol';
 
 export type TaskJob = Job<TaskJobData, TaskJobResult>;
+
+/** A postponed job waits this long in BullMQ's delayed set before it is taken again. */
+export const POSTPONE_DELAY_MS = 2000;
+/** While Redis refuses even the postponing, it is tried again after this, doubling, up to the max. */
+const POSTPONE_RETRY_MS = 250;
+const POSTPONE_RETRY_MAX_MS = 5000;
+
+const FAULT_WORDS: Record<RunFault, string> = {
+  'redis-unavailable': 'Redis is unavailable',
+  'redis-full': 'Redis is full (maxmemory)',
+  'results-dir': 'RESULTS_DIR cannot be written on this worker',
+  'io-busy': 'a file is busy or no file handle is left',
+};
 
 /** One try at a job: what it asks for and when it started. */
 interface Attempt {
@@ -33,9 +49,10 @@ interface Attempt {
  * the run folder before the hash (TaskFinisher). The BullMQ side (the Worker, its events,
  * shutdown) is BacktestConsumer's.
  *
- * Retries: only transient faults are thrown back to BullMQ for another try with backoff (the
- * task stays `running` in between); bad input, missing data, broken files, timeouts and
- * anything unexpected fail the task at once with UnrecoverableError.
+ * Faults of the infrastructure are never the task's failure (see RunFault): Redis full or
+ * away, or this worker's RESULTS_DIR unusable, put the job back without using an attempt; a
+ * busy file is retried with backoff as an attempt. Bad input, missing data, broken files,
+ * timeouts and anything unexpected fail the task at once with UnrecoverableError.
  */
 @Injectable()
 export class BacktestJobHandler {
@@ -48,6 +65,7 @@ export class BacktestJobHandler {
     private readonly finisher: TaskFinisher,
     private readonly control: JobControl,
     private readonly progress: ProgressReporter,
+    private readonly disk: ResultsDiskGuard,
     private readonly metrics: MetricsService,
     @InjectPinoLogger(BacktestJobHandler.name) private readonly logger: PinoLogger,
   ) {}
@@ -78,6 +96,7 @@ export class BacktestJobHandler {
     } catch (error) {
       if (
         error instanceof WaitingError ||
+        error instanceof DelayedError ||
         error instanceof UnrecoverableError ||
         error instanceof TransientFault
       ) {
@@ -85,7 +104,11 @@ export class BacktestJobHandler {
       }
       // Something outside the backtest: Redis, the results disk.
       const message = error instanceof Error ? error.message : String(error);
-      if (isTransientFault(error)) this.retryUnlessLastAttempt(attempt, message, 'internal');
+      const fault = runFaultOf(error);
+      if (fault !== undefined && postponesTheJob(fault)) {
+        return await this.postpone(attempt, running, token, fault, error);
+      }
+      if (fault !== undefined) this.retryUnlessLastAttempt(attempt, message, 'internal');
       return await this.fail(attempt, message, 'internal');
     } finally {
       clearTimeout(timeout);
@@ -105,8 +128,11 @@ export class BacktestJobHandler {
     // A run folder with a manifest means the task ended already, even if its hash expired
     // meanwhile (markRunning would rebuild it): cancelled by a client while its worker was
     // gone, or finished by a worker that lost the job's lock just after writing. Never again.
+    // Its hash may lag behind (the worker that wrote the folder could not update it: Redis
+    // was full or away), so it is brought in line.
     const ended = await this.results.readManifest(taskId);
     if (ended) {
+      await this.finisher.settleFromFolder(taskId, ended);
       this.log(taskId, { status: ended.status }, `Skipped: the task has ended (${ended.status})`);
       return { status: 'skipped' };
     }
@@ -150,7 +176,18 @@ export class BacktestJobHandler {
       case 'stopped':
         return await this.settleStopped(attempt, running.reason, token);
       case 'failed':
-        if (outcome.transient) this.retryUnlessLastAttempt(attempt, outcome.message, outcome.code);
+        if (outcome.fault !== undefined && postponesTheJob(outcome.fault)) {
+          return await this.postpone(
+            attempt,
+            running,
+            token,
+            outcome.fault,
+            new Error(outcome.message),
+          );
+        }
+        if (outcome.fault !== undefined) {
+          this.retryUnlessLastAttempt(attempt, outcome.message, outcome.code);
+        }
         return await this.fail(attempt, outcome.message, outcome.code);
     }
   }
@@ -229,6 +266,42 @@ export class BacktestJobHandler {
   private abandon(taskId: string): never {
     this.log(taskId, { status: 'abandoned' }, 'Abandoned after losing its lock: nothing written');
     throw new WaitingError();
+  }
+
+  /**
+   * Puts the job back in the queue without using an attempt (BullMQ's delayed set, then
+   * waiting): an infrastructure fault is never the task's failure. The hash goes back to
+   * queued. While Redis refuses even that (full, or away), it is tried again with backoff;
+   * if meanwhile the job's lock is lost or the worker shuts down, the job is left to BullMQ,
+   * which hands it on once its lock expires.
+   */
+  private async postpone(
+    attempt: Attempt,
+    running: RunningJob,
+    token: string | undefined,
+    fault: RunFault,
+    error: unknown,
+  ): Promise<never> {
+    const { job, taskId } = attempt;
+    const message = error instanceof Error ? error.message : String(error);
+    if (fault === 'results-dir') this.disk.reportFault(error as Error);
+    this.metrics.jobsPostponed.inc({ reason: fault });
+    this.logger.warn(
+      { task_id: taskId, fault, err_message: message },
+      `[Task ${taskId}] Back in the queue, no attempt used: ${FAULT_WORDS[fault]} (${message})`,
+    );
+    for (let waitMs = POSTPONE_RETRY_MS; ; waitMs = Math.min(2 * waitMs, POSTPONE_RETRY_MAX_MS)) {
+      if (running.reason === 'lost' || running.reason === 'released') throw new WaitingError();
+      try {
+        await this.tasks.requeue(taskId);
+        await job.moveToDelayed(Date.now() + POSTPONE_DELAY_MS, token);
+      } catch (retryError) {
+        if (!isTransientFault(retryError)) throw retryError;
+        await sleep(waitMs);
+        continue;
+      }
+      throw new DelayedError();
+    }
   }
 
   /** Throws for BullMQ to retry with backoff, unless this was the last try (then returns). */

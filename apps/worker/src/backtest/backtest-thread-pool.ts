@@ -97,7 +97,6 @@ export class BacktestThreadPool implements OnApplicationShutdown {
             kind: 'failed',
             code: 'internal',
             message: `The backtest thread failed: ${error instanceof Error ? error.message : String(error)}`,
-            transient: false,
           };
         },
       )

@@ -9,6 +9,7 @@ import { STOP_GRACE_MS } from './backtest-thread-pool';
 import { BacktestJobHandler, TaskJob } from './backtest-job.handler';
 import { ConnectionErrorLog } from './connection-error-log';
 import { JobControl } from './job-control';
+import { ResultsDiskGuard } from './results-disk-guard';
 import { TaskFinisher } from './task-finisher';
 import { TaskReconciler } from './task-reconciler';
 
@@ -34,6 +35,7 @@ export class BacktestConsumer
     private readonly control: JobControl,
     private readonly reconciler: TaskReconciler,
     private readonly finisher: TaskFinisher,
+    private readonly disk: ResultsDiskGuard,
     @InjectPinoLogger(BacktestConsumer.name) private readonly logger: PinoLogger,
   ) {
     super();
@@ -44,9 +46,17 @@ export class BacktestConsumer
     return this.handler.handle(job, token);
   }
 
-  /** The Worker is built with autorun off: it starts once every module is ready. */
+  /**
+   * The Worker is built with autorun off: it starts once every module is ready. It stops
+   * taking jobs while this worker cannot write run folders, and takes them again after.
+   */
   onApplicationBootstrap(): void {
     const { queueName, workerConcurrency } = this.config;
+    this.disk.onChange((usable) => {
+      if (usable) void this.worker.resume();
+      // Running jobs carry on (each writes or puts itself back); no new one is fetched.
+      else void this.worker.pause(true);
+    });
     this.worker.run().catch((error: unknown) => {
       this.logger.error({ err: error }, 'The queue worker stopped');
     });

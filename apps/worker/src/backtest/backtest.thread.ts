@@ -1,8 +1,9 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { CancelledError, failureCodeOf, isTransientFault } from '@app/common';
+import { CancelledError, failureCodeOf } from '@app/common';
 import { BacktestEvent, RunFolders, runBacktest } from '@app/backtest';
 import { CandleFileCache } from '@app/data';
 import { ResultStore } from '@app/storage';
+import { runFaultOf } from './run-faults';
 import type {
   BacktestThreadMessage,
   BacktestThreadOutcome,
@@ -57,11 +58,12 @@ export default async function runBacktestTask(
     };
   } catch (error) {
     if (error instanceof CancelledError) return { kind: 'stopped' };
+    const fault = runFaultOf(error);
     return {
       kind: 'failed',
       code: failureCodeOf(error),
       message: error instanceof Error ? error.message : String(error),
-      transient: isTransientFault(error),
+      ...(fault !== undefined && { fault }),
     };
   } finally {
     post({ kind: 'end' });

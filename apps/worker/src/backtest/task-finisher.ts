@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FailureCode, RunRequest, TaskStatus } from '@app/common';
 import { RunFolders, RunOrigin, RunTimes } from '@app/backtest';
-import { ResultStore } from '@app/storage';
+import { Manifest, ResultStore } from '@app/storage';
 import { TaskStateStore } from '@app/task-state';
 import { WORKER_ORIGIN } from './worker-origin';
 
@@ -49,12 +49,31 @@ export class TaskFinisher {
     message: string,
     code: FailureCode,
   ): Promise<SettledAs> {
-    await this.folders.unfinished(taskId, 'failed', request, times, message);
+    await this.folders.unfinished(taskId, 'failed', request, times, message, code);
     const transition = await this.tasks.fail(taskId, message, code);
     if (transition.ok) return 'failed';
     if (transition.reason === 'missing') return 'missing';
     if (transition.current === 'cancelled') await this.cancelled(taskId, request, times);
     return transition.current;
+  }
+
+  /**
+   * The folder records how the task ended (a worker wrote it, then could not update the hash:
+   * Redis was full or away): bring the hash in line. A hash already final is left alone.
+   */
+  async settleFromFolder(taskId: string, manifest: Manifest): Promise<SettledAs> {
+    const transition =
+      manifest.status === 'completed'
+        ? await this.tasks.complete(taskId)
+        : manifest.status === 'failed'
+          ? await this.tasks.fail(
+              taskId,
+              manifest.error.message ?? 'The task failed',
+              manifest.error.code ?? 'internal',
+            )
+          : await this.tasks.cancel(taskId, manifest.error.message ?? undefined);
+    if (transition.ok) return manifest.status;
+    return transition.reason === 'missing' ? 'missing' : transition.current;
   }
 
   /** The hash already says cancelled (the API did that): write the matching folder. */

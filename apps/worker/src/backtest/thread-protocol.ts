@@ -1,4 +1,5 @@
 import type { FailureCode } from '@app/common';
+import type { RunFault } from './run-faults';
 import type { BacktestEvent, BacktestRequest, RunOrigin, RunTimes } from '@app/backtest';
 
 /**
@@ -57,6 +58,6 @@ export type BacktestThreadOutcome =
       kind: 'failed';
       code: FailureCode;
       message: string;
-      /** A fault worth another try (file busy, too many open files), not a property of the input. */
-      transient: boolean;
+      /** Set when the cause is no property of the task (see RunFault): never failed for it. */
+      fault?: RunFault;
     };

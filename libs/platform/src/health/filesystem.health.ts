@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { constants, StatsFs } from 'node:fs';
-import { access, mkdir, opendir, statfs, unlink, writeFile } from 'node:fs/promises';
+import { access, opendir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { makeDirectory } from '@app/common';
 import { errorMessage, withTimeout } from './with-timeout';
 
 /** Longest a file-system check may take (a hung network mount must not hang the probe). */
@@ -92,7 +93,7 @@ async function listOneEntry(path: string): Promise<void> {
 }
 
 async function writeAndRemoveProbe(path: string): Promise<void> {
-  await mkdir(path, { recursive: true });
+  await makeDirectory(path);
   const probe = join(path, `.health-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   await writeFile(probe, 'ok');
   await unlink(probe);

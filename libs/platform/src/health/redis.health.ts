@@ -34,11 +34,36 @@ export class RedisHealthIndicator {
         await untilReady(client);
       }
       await withTimeout(client.ping(), REDIS_PING_TIMEOUT_MS, 'Redis PING');
-      return check.up({ latency_ms: Math.round((performance.now() - started) * 10) / 10 });
+      const latency = { latency_ms: Math.round((performance.now() - started) * 10) / 10 };
+      const memory = parseMemoryInfo(
+        await withTimeout(client.info('memory'), REDIS_PING_TIMEOUT_MS, 'Redis INFO memory'),
+      );
+      if (memory.maxBytes > 0 && memory.usedBytes >= memory.maxBytes) {
+        // With noeviction (which BullMQ needs) Redis refuses every write at maxmemory: no task
+        // can be submitted or move on, so the process cannot serve.
+        return check.down({
+          ...latency,
+          used_memory_mb: toMb(memory.usedBytes),
+          maxmemory_mb: toMb(memory.maxBytes),
+          message: `Redis is full: used_memory ${toMb(memory.usedBytes)} MB of maxmemory ${toMb(memory.maxBytes)} MB, so it refuses writes; free memory or raise maxmemory`,
+        });
+      }
+      return check.up(latency);
     } catch (error) {
       return check.down({ message: errorMessage(error) });
     }
   }
+}
+
+/** used_memory and maxmemory (0 = no limit) of `INFO memory`. */
+function parseMemoryInfo(info: string): { usedBytes: number; maxBytes: number } {
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { usedBytes: field('used_memory'), maxBytes: field('maxmemory') };
+}
+
+function toMb(bytes: number): number {
+  return Math.round((bytes / (1024 * 1024)) * 10) / 10;
 }
 
 async function untilReady(client: Redis): Promise<void> {

@@ -23,6 +23,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly jobsPostponed = new Counter({
+    name: 'backtest_jobs_postponed_total',
+    help: 'Jobs put back in the queue, no attempt used, because Redis or RESULTS_DIR could not be written (by reason)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobDuration = new Histogram({
     name: 'backtest_job_duration_seconds',
     help: 'Time from a job starting to its end, by strategy',
