@@ -253,6 +253,24 @@ describe('TaskFinisher (real Redis, real run folders)', () => {
       });
     });
 
+    it("records when the task was cancelled, as the hash (and the API's own folder) says", async () => {
+      const { taskId, times } = await runningTask();
+      // The API's cancel, five minutes into the run; the worker writes the folder later.
+      const cancelledAt = new Date(Date.parse(times.started_at!) + 300_000);
+      const api = new TaskStateStore(redis, {
+        queueName: 'finisher-spec',
+        ttlS: 3600,
+        now: () => cancelledAt,
+      });
+      await api.cancel(taskId, 'Cancelled by request');
+
+      await finisher.cancelled(taskId, REQUEST, times);
+      expect(readManifestNow(taskId)?.metadata).toMatchObject({
+        finished_at: cancelledAt.toISOString(),
+        duration_ms: 300_000,
+      });
+    });
+
     it('falls back to the default reason when the hash has expired', async () => {
       const taskId = newRunId();
 
