@@ -78,7 +78,17 @@ export class TaskFinisher {
 
   /** The hash already says cancelled (the API did that): write the matching folder. */
   async cancelled(taskId: string, request: RunRequest, times: RunTimes): Promise<void> {
-    const reason = (await this.tasks.get(taskId))?.error ?? 'Cancelled by request';
-    await this.folders.unfinished(taskId, 'cancelled', request, times, reason);
+    const task = await this.tasks.get(taskId);
+    const reason = task?.error ?? 'Cancelled by request';
+    // Finished when it was cancelled, as the hash and the API's own folder say, not when this
+    // worker got round to writing it.
+    const finishedAt = task?.finished_at ?? times.finished_at;
+    await this.folders.unfinished(
+      taskId,
+      'cancelled',
+      request,
+      { ...times, finished_at: finishedAt },
+      reason,
+    );
   }
 }

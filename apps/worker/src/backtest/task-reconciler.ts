@@ -76,15 +76,21 @@ export class TaskReconciler implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * One interval's pass, run by whichever worker takes the lock first. Its report; undefined
+   * when it was another worker's turn (or the pass failed, which is logged).
+   */
+  async tick(): Promise<ReconcileReport | undefined> {
     try {
-      if ((await this.lock.acquire()) === undefined) return;
+      if ((await this.lock.acquire()) === undefined) return undefined;
       const report = await this.reconcile();
       if (report.completed + report.failed + report.forgotten > 0) {
         this.logger.info(report, 'Reconciled task states with the queue');
       }
+      return report;
     } catch (error) {
       this.logger.warn({ err: error }, 'Task reconciliation failed; next pass will try again');
+      return undefined;
     }
   }
 
