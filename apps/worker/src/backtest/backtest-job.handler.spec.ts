@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
 import { PinoLogger } from 'nestjs-pino';
 import { FailureCode, RunRequest } from '@app/common';
 import { AppConfig, loadConfig } from '@app/config';
@@ -17,6 +17,7 @@ import { BacktestJobHandler, TaskJob } from './backtest-job.handler';
 import { BacktestRun, BacktestThreadPool } from './backtest-thread-pool';
 import { JobControl } from './job-control';
 import { ProgressReporter } from './progress-reporter';
+import { ResultsDiskGuard } from './results-disk-guard';
 import { TransientFault } from './retry-policy';
 import { SettledAs, TaskFinisher } from './task-finisher';
 import type { BacktestThreadOutcome, BacktestThreadTask } from './thread-protocol';
@@ -96,8 +97,11 @@ class FakeThreadPool implements Pick<BacktestThreadPool, 'run'> {
   }
 }
 
-class FakeTaskStore implements Pick<TaskStateStore, 'markRunning' | 'reportProgress'> {
+class FakeTaskStore implements Pick<TaskStateStore, 'markRunning' | 'reportProgress' | 'requeue'> {
   readonly markRunningCalls: Array<{ taskId: string; request: RunRequest; createdAt: string }> = [];
+  readonly requeued: string[] = [];
+  /** Errors the next requeue() calls throw, in turn: Redis still refusing writes. */
+  requeueErrors: Error[] = [];
   answer: TransitionResult = { ok: true, previous: 'queued' };
   /** Runs inside markRunning: what happens elsewhere while the task is being marked. */
   meanwhile: () => void = () => undefined;
@@ -107,6 +111,13 @@ class FakeTaskStore implements Pick<TaskStateStore, 'markRunning' | 'reportProgr
     this.markRunningCalls.push({ taskId, request, createdAt });
     this.meanwhile();
     return Promise.resolve(this.answer);
+  }
+
+  requeue(taskId: string): Promise<TransitionResult> {
+    const error = this.requeueErrors.shift();
+    if (error) return Promise.reject(error);
+    this.requeued.push(taskId);
+    return Promise.resolve({ ok: true, previous: 'running' });
   }
 
   reportProgress(taskId: string, progress: number): Promise<boolean> {
@@ -159,9 +170,14 @@ type FinisherCall =
       code: FailureCode;
     };
 
-class FakeFinisher implements Pick<TaskFinisher, 'completed' | 'failed' | 'cancelled' | 'origin'> {
+class FakeFinisher implements Pick<
+  TaskFinisher,
+  'completed' | 'failed' | 'cancelled' | 'settleFromFolder' | 'origin'
+> {
   readonly origin = ORIGIN;
   readonly calls: FinisherCall[] = [];
+  /** The folders whose status was carried over to the hash (a hash that lagged behind). */
+  readonly settledFromFolder: Array<{ taskId: string; status: Manifest['status'] }> = [];
   completedAs: SettledAs = 'completed';
   failedAs: SettledAs = 'failed';
   /** Thrown by the next completed() call: Redis failing while the task is settled. */
@@ -185,6 +201,11 @@ class FakeFinisher implements Pick<TaskFinisher, 'completed' | 'failed' | 'cance
     return Promise.resolve(this.failedAs);
   }
 
+  settleFromFolder(taskId: string, manifest: Manifest): Promise<SettledAs> {
+    this.settledFromFolder.push({ taskId, status: manifest.status });
+    return Promise.resolve(manifest.status);
+  }
+
   cancelled(taskId: string, request: RunRequest, times: RunTimes): Promise<void> {
     this.calls.push({ method: 'cancelled', taskId, request, times });
     return Promise.resolve();
@@ -195,6 +216,8 @@ class FakeMetrics implements Pick<MetricsService, 'jobFinished'> {
   readonly finished: Array<{ outcome: string; strategy: string; seconds: number }> = [];
   candles = 0;
   readonly candlesProcessed = { inc: (count: number) => (this.candles += count) };
+  readonly postponed: string[] = [];
+  readonly jobsPostponed = { inc: ({ reason }: { reason: string }) => this.postponed.push(reason) };
 
   jobFinished(outcome: string, strategy: string, seconds: number): void {
     this.finished.push({ outcome, strategy, seconds });
@@ -233,6 +256,18 @@ interface FakeJob {
   opts: { attempts: number };
   movedToWaitWith: Array<string | undefined>;
   moveToWait(token?: string): Promise<number>;
+  delayedTo: Array<{ timestamp: number; token: string | undefined }>;
+  /** Errors the next moveToDelayed() calls throw, in turn. */
+  delayErrors: Error[];
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+}
+
+/** The disk guard as the handler uses it: what it was told. */
+class FakeDiskGuard implements Pick<ResultsDiskGuard, 'reportFault'> {
+  readonly faults: string[] = [];
+  reportFault(error: Error): void {
+    this.faults.push(error.message);
+  }
 }
 
 function fakeJob(taskId: string, data: unknown, attemptsMade = 0, attempts = 3): FakeJob {
@@ -245,6 +280,14 @@ function fakeJob(taskId: string, data: unknown, attemptsMade = 0, attempts = 3):
     moveToWait: (token) => {
       job.movedToWaitWith.push(token);
       return Promise.resolve(0);
+    },
+    delayedTo: [],
+    delayErrors: [],
+    moveToDelayed: (timestamp, token) => {
+      const error = job.delayErrors.shift();
+      if (error) return Promise.reject(error);
+      job.delayedTo.push({ timestamp, token });
+      return Promise.resolve();
     },
   };
   return job;
@@ -268,6 +311,7 @@ function handlerWith(options: { jobTimeoutS?: number } = {}) {
   const control = new JobControl();
   const metrics = new FakeMetrics();
   const logger = new FakeLogger();
+  const disk = new FakeDiskGuard();
   // The collaborators are classes with private members, so TypeScript will not take a fake
   // for one; each fake implements (Pick<>) exactly what the handler uses, hence the casts.
   const progress = new ProgressReporter(
@@ -283,12 +327,13 @@ function handlerWith(options: { jobTimeoutS?: number } = {}) {
     finisher as unknown as TaskFinisher,
     control,
     progress,
+    disk as unknown as ResultsDiskGuard,
     metrics as unknown as MetricsService,
     logger as unknown as PinoLogger,
   );
   const handle = (job: FakeJob, token = 'lock-token') =>
     handler.handle(job as unknown as TaskJob, token);
-  return { handle, tasks, results, events, pool, finisher, control, metrics, logger };
+  return { handle, tasks, results, events, pool, finisher, control, metrics, logger, disk };
 }
 
 type Harness = ReturnType<typeof handlerWith>;
@@ -378,7 +423,6 @@ describe('BacktestJobHandler (fakes around it)', () => {
         kind: 'failed',
         code: 'no_data',
         message: 'No candles for ETH_BTC, LTC_BTC in range',
-        transient: false,
       });
 
       await expect(handled).rejects.toThrow(UnrecoverableError);
@@ -399,7 +443,7 @@ describe('BacktestJobHandler (fakes around it)', () => {
       kind: 'failed',
       code: 'data_file',
       message: 'EBUSY: resource busy or locked',
-      transient: true,
+      fault: 'io-busy',
     };
 
     it('hands a transient failure back to BullMQ for another try, the task left running', async () => {
@@ -651,36 +695,100 @@ describe('BacktestJobHandler (fakes around it)', () => {
     });
   });
 
-  describe('Redis failing while the task is settled', () => {
+  describe("infrastructure faults: never the task's failure", () => {
     const redisDown = (): Error =>
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+    const redisFull = (): Error =>
+      new Error("OOM command not allowed when used memory > 'maxmemory'.");
 
-    it('retries the job when tries are left: the task stays running, nothing failed', async () => {
-      const { handle, pool, finisher, metrics } = harness;
+    it('puts the job back, no attempt used, when Redis is away while the task is settled', async () => {
+      const { handle, pool, finisher, metrics, tasks } = harness;
       finisher.completedError = redisDown();
-      const handled = handle(fakeJob(taskId, jobData(taskId), 0, 3));
+      const job = fakeJob(taskId, jobData(taskId), 2, 3);
+      const handled = handle(job);
       (await runOf(handled, pool)).finish(COMPLETED);
 
-      await expect(handled).rejects.toThrow(TransientFault);
-      await expect(handled).rejects.toThrow('connect ECONNREFUSED 127.0.0.1:6379');
+      // Even on the last try: the job waits in the delayed set, the task back to queued.
+      await expect(handled).rejects.toThrow(DelayedError);
       expect(finisher.calls.map((call) => call.method)).toEqual(['completed']);
+      expect(tasks.requeued).toEqual([taskId]);
+      expect(job.delayedTo).toEqual([{ timestamp: expect.any(Number), token: 'lock-token' }]);
+      expect(job.delayedTo[0].timestamp).toBeGreaterThan(Date.now());
       expect(metrics.finished).toEqual([]);
+      expect(metrics.postponed).toEqual(['redis-unavailable']);
     });
 
-    it('fails the task on the last try, code internal', async () => {
-      const { handle, pool, finisher } = harness;
-      finisher.completedError = redisDown();
-      const handled = handle(fakeJob(taskId, jobData(taskId), 2, 3));
-      (await runOf(handled, pool)).finish(COMPLETED);
+    it('keeps trying to put the job back while Redis refuses even that (full)', async () => {
+      const { handle, finisher, tasks } = harness;
+      finisher.completedError = redisFull();
+      tasks.requeueErrors = [redisFull(), redisFull()];
+      const job = fakeJob(taskId, jobData(taskId));
+      job.delayErrors = [redisFull()];
+      const handled = handle(job);
+      (await runOf(handled, harness.pool)).finish(COMPLETED);
 
-      await expect(handled).rejects.toThrow(UnrecoverableError);
-      expect(finisher.calls).toMatchObject([
-        { method: 'completed' },
-        { method: 'failed', code: 'internal', message: 'connect ECONNREFUSED 127.0.0.1:6379' },
+      await expect(handled).rejects.toThrow(DelayedError);
+      expect(job.delayedTo).toHaveLength(1);
+      expect(harness.metrics.postponed).toEqual(['redis-full']);
+      expect(harness.finisher.calls.map((call) => call.method)).toEqual(['completed']);
+    });
+
+    it('puts the job back when marking it running hits a full Redis: the pool never runs', async () => {
+      const { handle, tasks, pool, finisher } = harness;
+      tasks.meanwhile = () => {
+        throw redisFull();
+      };
+      const job = fakeJob(taskId, jobData(taskId));
+      await expect(handle(job)).rejects.toThrow(DelayedError);
+      expect(pool.runs).toEqual([]);
+      expect(finisher.calls).toEqual([]);
+      expect(job.delayedTo).toHaveLength(1);
+    });
+
+    it('leaves a job whose lock is lost while Redis refuses the postponing to BullMQ', async () => {
+      const { handle, control, finisher } = harness;
+      finisher.completedError = redisFull();
+      const job = fakeJob(taskId, jobData(taskId));
+      job.delayErrors = Array.from({ length: 1000 }, redisFull);
+      const handled = handle(job);
+      (await runOf(handled, harness.pool)).finish(COMPLETED);
+      // The lock renewal fails meanwhile (lockRenewalFailed): the job is another worker's.
+      setTimeout(() => control.stop(taskId, 'lost'), 50);
+
+      await expect(handled).rejects.toThrow(WaitingError);
+      expect(job.delayedTo).toEqual([]);
+    });
+
+    it('puts the job back and stops this worker taking jobs when its RESULTS_DIR cannot be written', async () => {
+      const { handle, pool, finisher, disk, metrics } = harness;
+      const job = fakeJob(taskId, jobData(taskId), 2, 3);
+      const handled = handle(job);
+      (await runOf(handled, pool)).finish({
+        kind: 'failed',
+        code: 'internal',
+        message: 'RESULTS_DIR /r cannot be written (a read-only file system): EROFS',
+        fault: 'results-dir',
+      });
+
+      await expect(handled).rejects.toThrow(DelayedError);
+      expect(disk.faults).toEqual([
+        'RESULTS_DIR /r cannot be written (a read-only file system): EROFS',
       ]);
+      expect(finisher.calls).toEqual([]);
+      expect(metrics.postponed).toEqual(['results-dir']);
     });
 
-    it('fails the task at once on an error that is not transient', async () => {
+    it('settles the hash from the folder of a run whose worker could not (Redis was full)', async () => {
+      const { handle, results, pool, finisher } = harness;
+      results.ended(taskId, 'completed');
+      await expect(handle(fakeJob(taskId, jobData(taskId)))).resolves.toEqual({
+        status: 'skipped',
+      });
+      expect(pool.runs).toEqual([]);
+      expect(finisher.settledFromFolder).toEqual([{ taskId, status: 'completed' }]);
+    });
+
+    it('fails the task at once on a Redis error that is no outage', async () => {
       const { handle, pool, finisher } = harness;
       finisher.completedError = new Error('ERR unknown command');
       const handled = handle(fakeJob(taskId, jobData(taskId), 0, 3));

@@ -225,16 +225,18 @@ describe('worker cleanup', () => {
     try {
       const old = await finishedRun('failed', 3);
       const fresh = await finishedRun('completed', 1);
+      const removedRuns = (): Promise<string> =>
+        app
+          .get(MetricsService)
+          .registry.getSingleMetricAsString('backtest_cleanup_removed_runs_total');
+      // The counter moves when the pass has finished, after the folder went: wait for it.
       const deadline = Date.now() + 10_000;
-      while ((await exists(join(resultsDir, old))) && Date.now() < deadline) {
+      while (!/_total 1$/m.test(await removedRuns()) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      expect(await removedRuns()).toMatch(/backtest_cleanup_removed_runs_total 1$/m);
       expect(await exists(join(resultsDir, old))).toBe(false);
       expect(await exists(join(resultsDir, fresh))).toBe(true);
-      const metrics = await app
-        .get(MetricsService)
-        .registry.getSingleMetricAsString('backtest_cleanup_removed_runs_total');
-      expect(metrics).toMatch(/backtest_cleanup_removed_runs_total 1$/m);
     } finally {
       await app.close();
     }
