@@ -1,4 +1,5 @@
 export {
+  coerceFormValue,
   describeAllowedValues,
   isAllowedValue,
   type ParamsOf,

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
-import { buildSymbolResult, getStrategy, resolveParams } from '@app/strategies';
+import { buildSymbolResult, getStrategy, resolveParams, ResolvedParams } from '@app/strategies';
 import { median, roundMs } from './stats';
 
 export interface DuckDbBenchOptions {
@@ -102,7 +102,7 @@ interface DuckDbRuns {
 
 async function runDuckDb(
   dataRoot: string,
-  params: Readonly<Record<string, number | boolean>>,
+  params: ResolvedParams,
   runs: number,
 ): Promise<DuckDbRuns | { skipped: string }> {
   const duckdb = await connectDuckDb();
@@ -149,10 +149,7 @@ export async function connectDuckDb(): Promise<
 }
 
 /** SPEC §3's volume_long_candle and its metrics as SQL: the same work, per symbol. */
-function volumeLongCandleSql(
-  dataRoot: string,
-  params: Readonly<Record<string, number | boolean>>,
-): string {
+function volumeLongCandleSql(dataRoot: string, params: ResolvedParams): string {
   const window = Number(params.vol_ma_window);
   const multiplier = Number(params.vol_multiplier);
   const body = Number(params.body_pct);
