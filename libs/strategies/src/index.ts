@@ -8,6 +8,13 @@ export {
   type ParamValue,
   type ResolvedParams,
 } from './params';
+export {
+  DEFAULT_EXECUTION,
+  EXECUTION_PARAMS,
+  resolveExecution,
+  type ExecutionSettings,
+  type PositionMode,
+} from './execution';
 export { getStrategy, listStrategies, resolveParams, type StrategyDefinition } from './registry';
 export type { StrategyRunOptions, StrategySignals } from './signals';
 export {
