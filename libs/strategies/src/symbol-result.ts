@@ -1,4 +1,5 @@
 import { Candles } from '@app/common';
+import { DEFAULT_EXECUTION } from './execution';
 import { StrategySignals } from './signals';
 import { computeEquityCurve, computeMetrics, computeTrades, TradeMetrics } from './trades';
 
@@ -36,7 +37,8 @@ export function buildSymbolResult(
   candles: Candles,
   strategySignals: StrategySignals,
 ): SymbolResult {
-  const trades = computeTrades(candles, strategySignals);
+  // Costs and positions reach the result document in a later step; until then, §3's trades.
+  const trades = computeTrades(candles, strategySignals, DEFAULT_EXECUTION);
   const equity = computeEquityCurve(trades);
   const signals: SignalRecord[] = [];
   const performanceCurve: EquityPoint[] = [];
