@@ -1,7 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
-import { buildSymbolResult, getStrategy, resolveParams, ResolvedParams } from '@app/strategies';
+import {
+  buildSymbolResult,
+  DEFAULT_EXECUTION,
+  getStrategy,
+  resolveParams,
+  ResolvedParams,
+} from '@app/strategies';
 import { median, roundMs } from './stats';
 
 export interface DuckDbBenchOptions {
@@ -57,7 +63,10 @@ export async function benchAgainstDuckDb(options: DuckDbBenchOptions): Promise<D
     engineSignals = [];
     for (const symbol of names) {
       const candles = await loadCandles(tmpDir, symbol, '1M', range);
-      engineSignals.push(buildSymbolResult(symbol, candles, strategy.run(candles, params)).samples);
+      const run = strategy.run(candles, params);
+      engineSignals.push(
+        buildSymbolResult(symbol, candles, run, DEFAULT_EXECUTION, '1M').result.samples,
+      );
     }
     engineRuns.push(performance.now() - started);
   }
