@@ -216,47 +216,43 @@ function accountOf(member: PortfolioMember, index: number): EquitySeries {
 }
 
 /**
- * P on the union of the members' candle times (a k-way merge, O(union · members)): at each
- * time, each member's latest B (1 before its first candle), summed in member order, / count.
+ * P on the union of the members' candle times: at each time, each member's latest B (1 before
+ * its first candle), summed in member order, / count. O(union · members) with plain loops: the
+ * union is merged member by member, then each member adds its carried-forward B to every time.
  */
 export function portfolioEquity(series: readonly EquitySeries[]): [Float64Array, Float64Array] {
   const count = series.length;
-  const cursor = new Int32Array(count);
-  let union = 0;
-  for (let next = nextTime(series, cursor); next !== Infinity; next = nextTime(series, cursor)) {
-    for (let s = 0; s < count; s++) {
-      if (cursor[s] < series[s].timestamp.length && series[s].timestamp[cursor[s]] === next) {
-        cursor[s]++;
-      }
+  let union = count === 0 ? new Float64Array(0) : series[0].timestamp;
+  for (let s = 1; s < count; s++) union = mergeTimes(union, series[s].timestamp);
+  const equity = new Float64Array(union.length);
+  for (let s = 0; s < count; s++) {
+    const { timestamp: times, equity: values } = series[s];
+    let latest = 1;
+    let cursor = 0;
+    for (let u = 0; u < union.length; u++) {
+      if (cursor < times.length && times[cursor] === union[u]) latest = values[cursor++];
+      equity[u] += latest;
     }
-    union++;
   }
-  const timestamp = new Float64Array(union);
-  const equity = new Float64Array(union);
-  const latest = new Float64Array(count).fill(1);
-  cursor.fill(0);
-  for (let u = 0; u < union; u++) {
-    const next = nextTime(series, cursor);
-    let sum = 0;
-    for (let s = 0; s < count; s++) {
-      const { timestamp: times, equity: values } = series[s];
-      if (cursor[s] < times.length && times[cursor[s]] === next) {
-        latest[s] = values[cursor[s]];
-        cursor[s]++;
-      }
-      sum += latest[s];
-    }
-    timestamp[u] = next;
-    equity[u] = sum / count;
-  }
-  return [timestamp, equity];
+  for (let u = 0; u < union.length; u++) equity[u] /= count;
+  return [union, equity];
 }
 
-function nextTime(series: readonly EquitySeries[], cursor: Int32Array): number {
-  let next = Infinity;
-  for (let s = 0; s < series.length; s++) {
-    const times = series[s].timestamp;
-    if (cursor[s] < times.length && times[cursor[s]] < next) next = times[cursor[s]];
+/** The sorted union of two ascending lists of times, each time once. */
+function mergeTimes(a: Float64Array, b: Float64Array): Float64Array {
+  const merged = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] < b[j]) merged[m++] = a[i++];
+    else if (b[j] < a[i]) merged[m++] = b[j++];
+    else {
+      merged[m++] = a[i++];
+      j++;
+    }
   }
-  return next;
+  while (i < a.length) merged[m++] = a[i++];
+  while (j < b.length) merged[m++] = b[j++];
+  return m === merged.length ? merged : merged.slice(0, m);
 }
