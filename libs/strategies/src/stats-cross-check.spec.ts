@@ -219,9 +219,17 @@ function checkPortfolio(
   }
 }
 
-function crossCheckDocument(seriesList: Series[]): { trades: number; skipped: number } {
+interface Coverage {
+  trades: number;
+  skipped: number;
+  /** The stats and portfolio figures that came out as a number at least once. */
+  figures: Set<string>;
+}
+
+function crossCheckDocument(seriesList: Series[]): Coverage {
   let trades = 0;
   let skipped = 0;
+  const figures = new Set<string>();
   for (const { run: strategy } of STRATEGY_RUNS) {
     const signals = seriesList.map((series) => strategy(series.candles));
     for (const execution of EXECUTIONS) {
@@ -230,11 +238,63 @@ function crossCheckDocument(seriesList: Series[]): { trades: number; skipped: nu
       for (const { run } of runs) {
         trades += run.result.stats.trades;
         skipped += run.result.stats.signals_skipped;
+        for (const [name, value] of Object.entries(run.result.stats)) {
+          if (value !== null) figures.add(`stats.${name}`);
+        }
+      }
+      const portfolio = computePortfolio(
+        runs.map(({ run }) => run.portfolio),
+        execution,
+        seriesList[0].timeframe,
+      );
+      for (const [name, value] of Object.entries(portfolio)) {
+        if (value !== null) figures.add(`portfolio.${name}`);
       }
     }
   }
-  return { trades, skipped };
+  return { trades, skipped, figures };
 }
+
+/** Every figure of stats and portfolio: each must have been compared as a number somewhere. */
+const EVERY_FIGURE = [
+  ...[
+    'trades',
+    'signals_skipped',
+    'total_return_pct',
+    'compounded_max_drawdown_pct',
+    'best_trade_pct',
+    'worst_trade_pct',
+    'profit_factor',
+    'sqn',
+    'buy_hold_return_pct',
+    'exposure_pct',
+    'cagr_pct',
+    'return_ann_pct',
+    'volatility_ann_pct',
+    'sharpe',
+    'sortino',
+    'max_drawdown_pct',
+    'calmar',
+    'max_drawdown_duration_s',
+  ].map((name) => `stats.${name}`),
+  ...[
+    'total_return_pct',
+    'trades',
+    'win_rate',
+    'avg_return',
+    'profit_factor',
+    'sqn',
+    'best_trade_pct',
+    'worst_trade_pct',
+    'return_ann_pct',
+    'volatility_ann_pct',
+    'sharpe',
+    'sortino',
+    'max_drawdown_pct',
+    'calmar',
+    'max_drawdown_duration_s',
+  ].map((name) => `portfolio.${name}`),
+];
 
 const SHARED_CSV_DIR = resolve(__dirname, '../../../test/fixtures/binance');
 const fixtureFiles = readdirSync(SHARED_CSV_DIR).filter((name) => name.endsWith('.csv'));
@@ -264,10 +324,12 @@ describe('stats and portfolio against the naive reading of SPEC §12', () => {
   it.each([...byTimeframe.keys()])(
     'real Binance candles at %s: every signal field, stats figure and portfolio figure',
     (timeframe) => {
-      const { trades, skipped } = crossCheckDocument(byTimeframe.get(timeframe)!);
-      // The cases really trade, and single positions really skip.
+      const { trades, skipped, figures } = crossCheckDocument(byTimeframe.get(timeframe)!);
+      // The cases really trade, single positions really skip, and every figure is compared
+      // as a number somewhere, not only as null.
       expect(trades).toBeGreaterThan(10_000);
       expect(skipped).toBeGreaterThan(1_000);
+      expect(EVERY_FIGURE.filter((name) => !figures.has(name))).toEqual([]);
     },
   );
 
@@ -290,11 +352,12 @@ describe('stats and portfolio against the naive reading of SPEC §12', () => {
       };
       return { symbol: `GEN${seed}_KRW`, timeframe: '1D', candles };
     };
-    const { trades } = crossCheckDocument([
+    const { trades, figures } = crossCheckDocument([
       make(3, 730, start),
       make(4, 500, start + 100 * 86_400_000),
     ]);
     expect(trades).toBeGreaterThan(1_000);
+    expect(EVERY_FIGURE.filter((name) => !figures.has(name))).toEqual([]);
   });
 
   it('generated weekly candles, opening Monday 00:00 UTC and Monday 00:00 KST', () => {
@@ -309,8 +372,9 @@ describe('stats and portfolio against the naive reading of SPEC §12', () => {
         seed,
       }),
     });
-    const { trades } = crossCheckDocument([make(5, 0), make(6, -9 * 3_600_000)]);
+    const { trades, figures } = crossCheckDocument([make(5, 0), make(6, -9 * 3_600_000)]);
     expect(trades).toBeGreaterThan(100);
+    expect(EVERY_FIGURE.filter((name) => !figures.has(name))).toEqual([]);
   });
 });
 
