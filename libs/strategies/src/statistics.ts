@@ -255,6 +255,8 @@ export function accountStatistics(
   let maxDrawdownPct = 0;
   let lastPeakBar = 0;
   let longestMs = -1;
+  let previousValue = Number.NaN;
+  let drawdown = 0;
   for (let t = 0; t < n; t++) {
     const ms = timestamp[t];
     if (ms >= periodEnd) {
@@ -262,9 +264,20 @@ export function accountStatistics(
       periodEnd = periodStart(ms, calendar) + length;
     }
     const value = equity[t];
-    if (value > peak) peak = value;
-    const drawdown = 1 - value / peak;
-    if (drawdown * 100 > maxDrawdownPct) maxDrawdownPct = drawdown * 100;
+    // The account is flat on most bars: an unchanged B has the drawdown of the bar before (the
+    // peak cannot have moved). At or above the peak, 1 − B/peak is exactly 0 (x/x = 1), and
+    // below it never rounds to 0 (x < y gives x/y ≤ 1 − 2^-53), so the division is skipped
+    // there without changing a bit.
+    if (value !== previousValue) {
+      if (value >= peak) {
+        peak = value;
+        drawdown = 0;
+      } else {
+        drawdown = 1 - value / peak;
+        if (drawdown * 100 > maxDrawdownPct) maxDrawdownPct = drawdown * 100;
+      }
+      previousValue = value;
+    }
     if (drawdown === 0) {
       if (t > lastPeakBar + 1 && ms - timestamp[lastPeakBar] > longestMs) {
         longestMs = ms - timestamp[lastPeakBar];
