@@ -1,6 +1,7 @@
 import { Candles } from '@app/common';
 import { computeBarEquity } from './bar-equity';
 import { ExecutionSettings } from './execution';
+import { createIsoFormatter } from './iso-time';
 import { PortfolioMember, portfolioMemberOf } from './portfolio';
 import { StrategySignals } from './signals';
 import { calendarOfTimeframe, computeSymbolStats, SymbolStats } from './statistics';
@@ -117,15 +118,16 @@ export function buildSymbolResult(
   );
   const signals: SignalRecord[] = [];
   const performanceCurve: EquityPoint[] = [];
+  const isoTime = createIsoFormatter();
   for (let t = 0; t < trades.entryIndex.length; t++) {
     const entry = trades.entryIndex[t];
     const exit = trades.exitIndex[t];
-    const timestamp = new Date(candles.timestamp[entry]).toISOString();
+    const timestamp = isoTime(candles.timestamp[entry]);
     signals.push({
       symbol,
       type: 'buy',
       timestamp,
-      exit_timestamp: new Date(candles.timestamp[exit]).toISOString(),
+      exit_timestamp: isoTime(candles.timestamp[exit]),
       entry_price: candles.close[entry],
       exit_price: candles.close[exit],
       entry_fill: trades.entryFill[t],
