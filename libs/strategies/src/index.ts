@@ -42,6 +42,7 @@ export {
   buildSymbolResult,
   evaluateSymbol,
   type EquityPoint,
+  type EvaluateOptions,
   type SignalRecord,
   type SymbolEvaluation,
   type SymbolResult,

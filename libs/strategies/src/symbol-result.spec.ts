@@ -2,7 +2,7 @@ import { allocateCandles, Candles } from '@app/common';
 import { DEFAULT_EXECUTION, ExecutionSettings } from './execution';
 import { resolveParams } from './registry';
 import { StrategySignals } from './signals';
-import { buildSymbolResult } from './symbol-result';
+import { buildSymbolResult, evaluateSymbol } from './symbol-result';
 import { candlesOf } from './testing/candle-fixtures';
 
 const HOUR = 3_600_000;
@@ -151,6 +151,23 @@ describe('buildSymbolResult', () => {
       '1M',
     );
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
+});
+
+describe('evaluateSymbol', () => {
+  it('gives the figures buildSymbolResult puts in the document, and can reuse a buffer', () => {
+    const candles = closesAt(daily(6), [100, 104, 99, 103, 108, 101]);
+    const signals = signalsAt([0, 1, 3], 2);
+    const execution: ExecutionSettings = { fee: 0.001, slippage: 0.0005, positions: 'single' };
+    const { result } = buildSymbolResult('A_B', candles, signals, execution, '1D');
+    const buffer = new Float64Array(candles.length).fill(Number.NaN);
+    const evaluation = evaluateSymbol(candles, signals, execution, '1D', {
+      barEquityBuffer: buffer,
+    });
+    expect(evaluation.stats).toEqual(result.stats);
+    expect(evaluation.metrics.avg_return).toBe(result.avg_return);
+    expect(evaluation.portfolio.account!.equity).toBe(buffer);
+    expect(buffer.every(Number.isFinite)).toBe(true);
   });
 });
 

@@ -58,6 +58,14 @@ export interface SymbolEvaluation {
   readonly portfolio: PortfolioMember;
 }
 
+export interface EvaluateOptions {
+  /**
+   * positions single: where to write the bar equity (candles.length values) instead of a new
+   * array, so a sweep can reuse one buffer per series; the returned member refers to it.
+   */
+  readonly barEquityBuffer?: Float64Array;
+}
+
 /**
  * Trades, metrics, stats and portfolio member of one symbol's signals, without the result
  * document's records (what a parameter sweep needs). `timeframe` picks the periods of the
@@ -68,12 +76,13 @@ export function evaluateSymbol(
   strategySignals: StrategySignals,
   execution: ExecutionSettings,
   timeframe: string,
+  options: EvaluateOptions = {},
 ): SymbolEvaluation {
   const trades = computeTrades(candles, strategySignals, execution);
   const equityCurve = computeEquityCurve(trades);
   const barEquity =
     execution.positions === 'single'
-      ? computeBarEquity(candles.close, trades, execution.fee)
+      ? computeBarEquity(candles.close, trades, execution.fee, options.barEquityBuffer)
       : null;
   const stats = computeSymbolStats(
     candles,
