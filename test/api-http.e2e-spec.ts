@@ -457,7 +457,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         };
         for (const spec of strategy.params) {
           expect(schema.properties[spec.name]).toMatchObject({
-            type: { int: 'integer', float: 'number', bool: 'boolean' }[spec.type],
+            type: { int: 'integer', float: 'number', bool: 'boolean', choice: 'string' }[spec.type],
             default: spec.default,
             ...(spec.min !== undefined && { minimum: spec.min }),
             ...(spec.max !== undefined && { maximum: spec.max }),

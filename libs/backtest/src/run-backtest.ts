@@ -10,6 +10,7 @@ import {
 import { CandleFileCache, kstDateRange, loadCandles } from '@app/data';
 import {
   buildSymbolResult,
+  DEFAULT_EXECUTION,
   getStrategy,
   StrategyDefinition,
   StrategySignals,
@@ -89,10 +90,12 @@ export async function runBacktest(
     if (candles.length === 0) {
       failed.push({ symbol, reason: `No candles in range ${describeRange(request)}` });
     } else {
-      const symbolResult = buildSymbolResult(
+      const { result: symbolResult } = buildSymbolResult(
         symbol,
         candles,
         runOnData(strategy, candles, request, symbol, isCancelled),
+        DEFAULT_EXECUTION,
+        request.timeframe,
       );
       symbols.push(symbolResult);
       signalCount = symbolResult.samples;

@@ -9,6 +9,7 @@ import { Candles } from '@app/common';
 import { generateCandles } from '@app/data';
 import { VolumeLongCandleParams, volumeLongCandle } from './volume-long-candle';
 import { VolumeZoneBreakoutParams, volumeZoneBreakout } from './volume-zone-breakout';
+import { DEFAULT_EXECUTION } from './execution';
 import { buildSymbolResult } from './symbol-result';
 import { StrategySignals } from './signals';
 import { adversarialCandles, mirroredCandles, readCandleCsv } from './testing/candle-fixtures';
@@ -105,7 +106,7 @@ function expectSameSignals(actual: StrategySignals, expected: NaiveSignals): voi
 
 /** The metrics and trade fields of the result document against the naive trade summary. */
 function expectSameResult(candles: Candles, actual: StrategySignals): void {
-  const result = buildSymbolResult('TEST_SYM', candles, actual);
+  const { result } = buildSymbolResult('TEST_SYM', candles, actual, DEFAULT_EXECUTION, '1M');
   const naive = naiveTradeSummary(candles.close, Array.from(actual.indices), actual.holdPeriodBars);
   expect(result.signals.map((signal) => signal.return_pct * 100)).toEqual(naive.returns);
   expect(result.performance_curve.map((point) => point.equity)).toEqual(naive.equity);

@@ -1,4 +1,5 @@
 export {
+  coerceFormValue,
   describeAllowedValues,
   isAllowedValue,
   type ParamsOf,
@@ -7,13 +8,45 @@ export {
   type ParamValue,
   type ResolvedParams,
 } from './params';
+export {
+  DEFAULT_EXECUTION,
+  EXECUTION_PARAMS,
+  resolveExecution,
+  type ExecutionSettings,
+  type PositionMode,
+} from './execution';
 export { getStrategy, listStrategies, resolveParams, type StrategyDefinition } from './registry';
 export type { StrategyRunOptions, StrategySignals } from './signals';
+export { computeBarEquity, type BarEquityTrades } from './bar-equity';
+export {
+  computePortfolio,
+  portfolioEquity,
+  portfolioMemberOf,
+  rebuildPortfolioMember,
+  type EquitySeries,
+  type PortfolioMember,
+  type PortfolioStats,
+  type StoredTrade,
+} from './portfolio';
+export {
+  accountStatistics,
+  calendarOfTimeframe,
+  computeSymbolStats,
+  type AccountStatistics,
+  type Figure,
+  type StatsCalendar,
+  type SymbolStats,
+  type TradeStatistics,
+} from './statistics';
 export {
   buildSymbolResult,
+  evaluateSymbol,
   type EquityPoint,
+  type EvaluateOptions,
   type SignalRecord,
+  type SymbolEvaluation,
   type SymbolResult,
+  type SymbolRun,
 } from './symbol-result';
 export {
   computeEquityCurve,

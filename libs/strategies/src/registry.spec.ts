@@ -117,24 +117,89 @@ describe('resolveParams', () => {
     ]);
   });
 
-  it('rejects wrong types: numeric strings, fractions for ints, non-finite numbers, non-booleans', () => {
+  it('rejects wrong types: fractions for ints, non-finite numbers, null, non-booleans', () => {
     const problems = problemsOf(() =>
       resolveParams('volume_zone_breakout', {
-        volume_window: '60',
+        volume_window: [60],
         num_bins: 20.5,
         top_percentile: Number.NaN,
         breakout_buffer: null,
-        include_wicks: 'true',
+        include_wicks: 1,
       }),
     );
     expect(problems).toEqual([
-      { field: 'params.volume_window', value: '60', allowed: 'an integer from 10 to 500' },
+      { field: 'params.volume_window', value: [60], allowed: 'an integer from 10 to 500' },
       { field: 'params.top_percentile', value: Number.NaN, allowed: 'a number from 0.05 to 0.5' },
       { field: 'params.breakout_buffer', value: null, allowed: 'a number from 0.0 to 0.05' },
       { field: 'params.num_bins', value: 20.5, allowed: 'an integer from 5 to 100' },
-      { field: 'params.include_wicks', value: 'true', allowed: 'true or false' },
+      { field: 'params.include_wicks', value: 1, allowed: 'true or false' },
     ]);
   });
+
+  it('reads form strings as SPEC §10.3 says: plain decimals as numbers, "true"/"false" as booleans', () => {
+    const { params } = resolveParams('volume_zone_breakout', {
+      volume_window: '20.0',
+      top_percentile: '0.25',
+      breakout_buffer: '0',
+      hold_period_bars: '5',
+      num_bins: '100',
+      include_wicks: 'false',
+    });
+    expect(params).toEqual({
+      volume_window: 20,
+      top_percentile: 0.25,
+      breakout_buffer: 0,
+      hold_period_bars: 5,
+      num_bins: 100,
+      include_wicks: false,
+    });
+    expect(typeof params.volume_window).toBe('number');
+  });
+
+  it('checks a coerced string as usual and reports it as it was given', () => {
+    expect(
+      problemsOf(() =>
+        resolveParams('volume_zone_breakout', {
+          volume_window: '9',
+          num_bins: '20.5',
+          top_percentile: '-0.2',
+        }),
+      ),
+    ).toEqual([
+      { field: 'params.volume_window', value: '9', allowed: 'an integer from 10 to 500' },
+      { field: 'params.top_percentile', value: '-0.2', allowed: 'a number from 0.05 to 0.5' },
+      { field: 'params.num_bins', value: '20.5', allowed: 'an integer from 5 to 100' },
+    ]);
+  });
+
+  it.each([
+    ['1e3'],
+    [' 5'],
+    ['5 '],
+    ['0x10'],
+    [''],
+    ['+5'],
+    ['05'],
+    ['5.'],
+    ['.5'],
+    ['-'],
+    ['Infinity'],
+    ['NaN'],
+    ['2\n'],
+  ])('keeps the 422 for the string %j, which is not a plain decimal', (text) => {
+    expect(problemsOf(() => resolveParams('volume_long_candle', { vol_ma_window: text }))).toEqual([
+      { field: 'params.vol_ma_window', value: text, allowed: 'an integer from 1 to 500' },
+    ]);
+  });
+
+  it.each([['True'], ['1'], ['yes'], [''], [' true']])(
+    'keeps the 422 for the boolean written %j',
+    (text) => {
+      expect(
+        problemsOf(() => resolveParams('volume_zone_breakout', { include_wicks: text })),
+      ).toEqual([{ field: 'params.include_wicks', value: text, allowed: 'true or false' }]);
+    },
+  );
 
   it('rejects values out of range, naming the range, and reports every problem at once', () => {
     const error = (() => {

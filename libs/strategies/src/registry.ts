@@ -59,9 +59,11 @@ export function getStrategy(name: string): StrategyDefinition | undefined {
  * Validates a request's strategy name and parameters and fills in the defaults. Every problem
  * is collected into one InvalidInputError: an unknown strategy (listing the known ones), an
  * unknown parameter (listing the strategy's), a value of the wrong type or out of range.
- * Types are strict: an int must be an integer number, a float any finite number, a bool a
- * boolean; numeric strings such as "20" are rejected, as is null for a parameter. params
- * undefined or null means every default.
+ * An int must be an integer, a float a finite number, a bool a boolean. As SPEC §10.3 asks
+ * (web forms send text), a string that is a plain decimal ("20", "20.0", "-0.5") counts as that
+ * number and "true"/"false" as that boolean, then is checked as usual; any other string
+ * ("1e3", " 5", "0x10", "") is refused, as is null for a parameter. params undefined or null
+ * means every default.
  */
 export function resolveParams(
   strategyName: unknown,

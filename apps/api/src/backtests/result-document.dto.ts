@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FailedSymbol, RESULT_VERSION, ResultDocument } from '@app/backtest';
-import { EquityPoint, ResolvedParams, SignalRecord, SymbolResult } from '@app/strategies';
+import {
+  EquityPoint,
+  ResolvedParams,
+  SignalRecord,
+  SymbolResult,
+  SymbolStats,
+} from '@app/strategies';
 import { requestParamsSchema } from '../strategies/strategy-schemas';
 import { EXAMPLE_BACKTEST_REQUEST } from './backtest-request.dto';
 
@@ -22,7 +28,19 @@ export class SignalDto implements SignalRecord {
   @ApiProperty({ example: 0.0925 })
   exit_price!: number;
 
-  @ApiProperty({ example: 0.0043, description: 'A fraction: 0.05 = 5%' })
+  @ApiProperty({ example: '2018-01-12T03:20:00.000Z', description: 'Exit bar, ISO-8601 UTC' })
+  exit_timestamp!: string;
+
+  @ApiProperty({ example: 0.09214605, description: 'entry_price·(1 + slippage)' })
+  entry_fill!: number;
+
+  @ApiProperty({ example: 0.09245375, description: 'exit_price·(1 − slippage)' })
+  exit_fill!: number;
+
+  @ApiProperty({ example: 1, description: 'Bars from entry to exit' })
+  hold_bars!: number;
+
+  @ApiProperty({ example: 0.0043, description: 'Net of costs, a fraction: 0.05 = 5%' })
   return_pct!: number;
 
   @ApiProperty({ example: 1, minimum: 0, maximum: 1 })
@@ -40,6 +58,9 @@ export class EquityPointDto implements EquityPoint {
 export class SymbolResultDto implements SymbolResult {
   @ApiProperty({ example: 'ETH_BTC' })
   symbol!: string;
+
+  @ApiProperty({ example: true, description: 'Whether the symbol counts in the portfolio' })
+  is_active!: boolean;
 
   @ApiProperty({ example: 6048, description: 'Candles in the date range' })
   candles!: number;
@@ -61,6 +82,33 @@ export class SymbolResultDto implements SymbolResult {
 
   @ApiProperty({ example: 1 })
   avg_hold_bars!: number;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number', nullable: true },
+    description: 'SPEC §12 statistics; a figure that is undefined or not finite is null',
+    example: {
+      trades: 12,
+      signals_skipped: 0,
+      total_return_pct: 1.45,
+      compounded_max_drawdown_pct: 0.8,
+      best_trade_pct: 0.9,
+      worst_trade_pct: -0.6,
+      profit_factor: 1.9,
+      sqn: 1.1,
+      buy_hold_return_pct: -3.2,
+      exposure_pct: 0.4,
+      cagr_pct: 27.1,
+      return_ann_pct: null,
+      volatility_ann_pct: null,
+      sharpe: null,
+      sortino: null,
+      max_drawdown_pct: null,
+      calmar: null,
+      max_drawdown_duration_s: null,
+    },
+  })
+  stats!: SymbolStats;
 
   @ApiProperty({ type: [SignalDto] })
   signals!: SignalDto[];

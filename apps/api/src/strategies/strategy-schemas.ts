@@ -9,6 +9,7 @@ const OPENAPI_TYPE: Record<ParamSpec['type'], string> = {
   int: 'integer',
   float: 'number',
   bool: 'boolean',
+  choice: 'string',
 };
 
 export function paramSchema(spec: ParamSpec): SchemaObject {
@@ -18,6 +19,7 @@ export function paramSchema(spec: ParamSpec): SchemaObject {
     default: spec.default,
     ...(spec.min !== undefined && { minimum: spec.min }),
     ...(spec.max !== undefined && { maximum: spec.max }),
+    ...(spec.values !== undefined && { enum: [...spec.values] }),
     ...(spec.example !== undefined && { example: spec.example }),
   };
 }

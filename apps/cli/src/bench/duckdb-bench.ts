@@ -1,7 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { candleFileLocation, generateCandles, loadCandles, writeCandleFile } from '@app/data';
-import { buildSymbolResult, getStrategy, resolveParams } from '@app/strategies';
+import {
+  buildSymbolResult,
+  DEFAULT_EXECUTION,
+  getStrategy,
+  resolveParams,
+  ResolvedParams,
+} from '@app/strategies';
 import { median, roundMs } from './stats';
 
 export interface DuckDbBenchOptions {
@@ -57,7 +63,10 @@ export async function benchAgainstDuckDb(options: DuckDbBenchOptions): Promise<D
     engineSignals = [];
     for (const symbol of names) {
       const candles = await loadCandles(tmpDir, symbol, '1M', range);
-      engineSignals.push(buildSymbolResult(symbol, candles, strategy.run(candles, params)).samples);
+      const run = strategy.run(candles, params);
+      engineSignals.push(
+        buildSymbolResult(symbol, candles, run, DEFAULT_EXECUTION, '1M').result.samples,
+      );
     }
     engineRuns.push(performance.now() - started);
   }
@@ -102,7 +111,7 @@ interface DuckDbRuns {
 
 async function runDuckDb(
   dataRoot: string,
-  params: Readonly<Record<string, number | boolean>>,
+  params: ResolvedParams,
   runs: number,
 ): Promise<DuckDbRuns | { skipped: string }> {
   const duckdb = await connectDuckDb();
@@ -149,10 +158,7 @@ export async function connectDuckDb(): Promise<
 }
 
 /** SPEC §3's volume_long_candle and its metrics as SQL: the same work, per symbol. */
-function volumeLongCandleSql(
-  dataRoot: string,
-  params: Readonly<Record<string, number | boolean>>,
-): string {
+function volumeLongCandleSql(dataRoot: string, params: ResolvedParams): string {
   const window = Number(params.vol_ma_window);
   const multiplier = Number(params.vol_multiplier);
   const body = Number(params.body_pct);
