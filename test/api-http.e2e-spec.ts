@@ -242,7 +242,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
       const response = await post({
         json: {
           strategy: 'volume_long_candle',
-          params: { vol_ma_window: 0, body_pct: '0.1', nonsense: 1 },
+          params: { vol_ma_window: 0, body_pct: '0.9', nonsense: 1 },
           symbols: ['ETH_BTC', '../etc'],
           timeframe: '7M',
           start_date: '2018-02-01',

@@ -27,6 +27,7 @@ import {
 const SMALL_TASK: RunRequest = {
   strategy: 'volume_zone_breakout',
   params: { volume_window: 100, hold_period_bars: 3 },
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['SMALL_A', 'SMALL_B', 'SMALL_C'],
   start_date: '2024-01-01',
   end_date: '2024-02-29',

@@ -16,7 +16,7 @@ import { TaskClient, writeSyntheticData } from './support/task-harness';
 
 const TASK_COUNT = 300;
 /** Small tasks (~1,000 candles each), different enough that a mixed-up result shows. */
-const REQUESTS: RunRequest[] = [
+const REQUESTS: Array<Partial<RunRequest>> = [
   { symbol: 'LOAD_A', params: {} as Record<string, number> },
   { symbol: 'LOAD_B', params: { vol_multiplier: 1.2 } },
   { symbol: 'LOAD_C', params: { body_pct: 0.005, hold_period_bars: 3 } },

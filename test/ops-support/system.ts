@@ -17,6 +17,7 @@ import { sampleDataRoot } from '../support/sample-data';
 export const SMALL_REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: {},
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['ETH_BTC'],
   timeframe: '5M',
   start_date: '2018-01-10',

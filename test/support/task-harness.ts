@@ -112,7 +112,7 @@ export async function writeLongTaskData(dataRoot: string): Promise<void> {
  * 0.3 s per symbol on one core of the 2-core test machine): thresholds no candle meets, so
  * the result stays small however many symbols it covers.
  */
-export function longTask(symbols: number): RunRequest {
+export function longTask(symbols: number): Partial<RunRequest> {
   return {
     strategy: 'volume_long_candle',
     params: { vol_multiplier: 10, body_pct: 0.5 },

@@ -1,6 +1,11 @@
 import { InvalidInputError, ProblemCollector, RUN_REQUEST_FIELDS, RunRequest } from '@app/common';
 import { kstDateRange, parseSymbol, parseTimeframe, Timeframe } from '@app/data';
-import { resolveParams, ResolvedParams } from '@app/strategies';
+import {
+  ExecutionSettings,
+  resolveExecution,
+  resolveParams,
+  ResolvedParams,
+} from '@app/strategies';
 
 /** Most symbols one run may cover: keeps a single request's work and result size bounded. */
 export const MAX_SYMBOLS_PER_RUN = 100;
@@ -8,6 +13,7 @@ export const MAX_SYMBOLS_PER_RUN = 100;
 /** A validated run request (the contract's RunRequest, its values checked and typed). */
 export interface BacktestRequest extends RunRequest {
   params: ResolvedParams;
+  execution: ExecutionSettings;
   symbols: string[];
   timeframe: Timeframe;
 }
@@ -32,6 +38,7 @@ export function parseBacktestRequest(raw: unknown): BacktestRequest {
     }
   }
   const resolved = problems.check(() => resolveParams(body.strategy, body.params));
+  const execution = problems.check(() => resolveExecution(body.execution));
   const symbols = problems.check(() => parseSymbols(body.symbols));
   const timeframe = problems.check(() => parseTimeframe(body.timeframe));
   problems.check(() => kstDateRange(body.start_date, body.end_date));
@@ -39,6 +46,7 @@ export function parseBacktestRequest(raw: unknown): BacktestRequest {
   return {
     strategy: resolved!.strategy.name,
     params: resolved!.params,
+    execution: execution!,
     symbols: symbols!,
     timeframe: timeframe!,
     start_date: body.start_date as string,

@@ -13,6 +13,11 @@ export interface RunRequest {
   strategy: string;
   /** The strategy's parameters, in its table's order. */
   params: Readonly<Record<string, ParamValue>>;
+  /**
+   * How trades are filled (SPEC §12: fee, slippage, positions), defaults filled in. Records
+   * written before §12 have none: readers take the defaults (no costs, overlapping trades).
+   */
+  execution: Readonly<Record<string, ParamValue>>;
   /** Upper case, de-duplicated, in the order given. */
   symbols: readonly string[];
   /** Upper-case timeframe, e.g. 5M. */
@@ -26,6 +31,7 @@ export interface RunRequest {
 export const RUN_REQUEST_FIELDS = [
   'strategy',
   'params',
+  'execution',
   'symbols',
   'timeframe',
   'start_date',
@@ -34,8 +40,8 @@ export const RUN_REQUEST_FIELDS = [
 
 /** Exactly the request fields of a bigger record (a task, a manifest, a validated request). */
 export function runRequestOf(source: RunRequest): RunRequest {
-  const { strategy, params, symbols, timeframe, start_date, end_date } = source;
-  return { strategy, params, symbols, timeframe, start_date, end_date };
+  const { strategy, params, execution, symbols, timeframe, start_date, end_date } = source;
+  return { strategy, params, execution, symbols, timeframe, start_date, end_date };
 }
 
 /** Lifecycle of a run's task (SPEC §6): queued -> running -> completed | failed | cancelled. */

@@ -197,7 +197,10 @@ function parseManifest(text: string): Manifest | undefined {
       typeof value.task_id === 'string' &&
       (TERMINAL_STATUSES as readonly string[]).includes(value.status as string) &&
       typeof value.metadata?.finished_at === 'string';
-    return valid ? (value as Manifest) : undefined;
+    if (!valid) return undefined;
+    // Written before SPEC §12: no costs, overlapping trades (every default).
+    value.execution ??= {};
+    return value as Manifest;
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 export {
   coerceFormValue,
+  FORM_DECIMAL_PATTERN,
   describeAllowedValues,
   isAllowedValue,
   type ParamsOf,

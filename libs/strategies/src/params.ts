@@ -89,7 +89,7 @@ export function isAllowedValue(spec: ParamSpec, value: unknown): value is ParamV
  * leading zeros are not numbers a person types into a form field, so they stay strings
  * (and get their 422).
  */
-const DECIMAL_STRING = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+export const FORM_DECIMAL_PATTERN = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 /**
  * A form field's text read as the value it stands for (SPEC §10.3: web forms send every
@@ -100,7 +100,7 @@ export function coerceFormValue(spec: ParamSpec, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   if (spec.type === 'bool') return value === 'true' ? true : value === 'false' ? false : value;
   if (spec.type === 'int' || spec.type === 'float') {
-    return DECIMAL_STRING.test(value) ? Number(value) : value;
+    return FORM_DECIMAL_PATTERN.test(value) ? Number(value) : value;
   }
   return value;
 }

@@ -8,6 +8,7 @@ import { TaskEvent } from './task';
 const REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: { vol_ma_window: 20, vol_multiplier: 1.5 },
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['BTC_KRW', 'ETH_KRW'],
   start_date: '2024-01-01',
   end_date: '2024-03-31',
@@ -48,7 +49,7 @@ describe('TaskStateStore (real Redis)', () => {
       await new Promise((r) => setTimeout(r, 10));
   };
 
-  it('writes exactly the SPEC §6 fields, JSON-encoding params and symbols, with the TTL', async () => {
+  it('writes exactly the SPEC §6 fields (and §12 execution), JSON-encoding params and symbols, with the TTL', async () => {
     const taskId = nextId();
     expect(await store.create(taskId, REQUEST, new Date('2024-04-01T10:00:00.000Z'))).toBe(true);
     const hash = await redis.hgetall(`task:${taskId}`);
@@ -56,6 +57,7 @@ describe('TaskStateStore (real Redis)', () => {
       'created_at',
       'end_date',
       'error',
+      'execution',
       'finished_at',
       'params',
       'progress',

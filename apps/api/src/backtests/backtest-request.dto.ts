@@ -1,10 +1,22 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { BacktestRequest, MAX_SYMBOLS_PER_RUN, parseSymbols } from '@app/backtest';
 import { kstDateRange, parseKstDate, SYMBOL_PATTERN, SYMBOL_RULE, TIMEFRAMES } from '@app/data';
 import { parseTimeframe, Timeframe } from '@app/data';
-import { getStrategy, listStrategies, resolveParams, ResolvedParams } from '@app/strategies';
+import {
+  EXECUTION_PARAMS,
+  ExecutionSettings,
+  getStrategy,
+  listStrategies,
+  resolveExecution,
+  resolveParams,
+  ResolvedParams,
+} from '@app/strategies';
 import { LibraryCheck, SatisfiesLibraryRule } from '../http/validation';
-import { exampleParams, requestParamsSchema } from '../strategies/strategy-schemas';
+import {
+  exampleParams,
+  executionSchema,
+  requestParamsSchema,
+} from '../strategies/strategy-schemas';
 
 /**
  * The strategy's parameters checked against its table (type, range, unknown names), with
@@ -57,10 +69,21 @@ export class BacktestRequestDto {
     ...requestParamsSchema(),
     example: EXAMPLE_BACKTEST_REQUEST.params,
     description:
-      "The chosen strategy's parameters; omitted ones take their defaults (GET /api/strategies lists each one's type and range).",
+      "The chosen strategy's parameters; omitted ones take their defaults (GET /api/strategies lists each one's type and range). A number typed into a form may come as a plain decimal string (\"20\", \"0.5\"), a boolean as \"true\"/\"false\".",
   })
   @SatisfiesLibraryRule(checkParams)
   params?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    ...(executionSchema() as ApiPropertyOptions),
+    example: Object.fromEntries(
+      EXECUTION_PARAMS.map((spec) => [spec.name, 'example' in spec ? spec.example : spec.default]),
+    ),
+    description:
+      'How trades are filled (SPEC §12): fee and slippage as fractions per fill, positions overlap (every signal a trade) or single (one open trade per symbol). Omitted fields take their defaults: no costs, overlapping trades.',
+  })
+  @SatisfiesLibraryRule((value) => resolveExecution(value))
+  execution?: Record<string, unknown>;
 
   @ApiProperty({
     type: [String],
@@ -102,6 +125,7 @@ export class BacktestRequestDto {
     return {
       strategy: this.strategy,
       params: this.params as ResolvedParams,
+      execution: this.execution as ExecutionSettings,
       symbols: this.symbols,
       timeframe: this.timeframe as Timeframe,
       start_date: this.start_date,

@@ -36,7 +36,7 @@ describe('backtest request validation', () => {
   it('reports exactly what parseBacktestRequest reports, field by field', async () => {
     const requests = [
       { ...EXAMPLE_BACKTEST_REQUEST, strategy: 'nope' },
-      { ...EXAMPLE_BACKTEST_REQUEST, params: { vol_ma_window: 0, body_pct: '0.1', x: 1 } },
+      { ...EXAMPLE_BACKTEST_REQUEST, params: { vol_ma_window: 0, body_pct: '0.9', x: 1 } },
       { ...EXAMPLE_BACKTEST_REQUEST, symbols: ['ok_ok', 'a/b', ''], timeframe: 'weekly' },
       {
         ...EXAMPLE_BACKTEST_REQUEST,
@@ -59,14 +59,14 @@ describe('backtest request validation', () => {
         field: 'priority',
         value: 'high',
         allowed:
-          'no such field; the fields are strategy, params, symbols, timeframe, start_date, end_date',
+          'no such field; the fields are strategy, params, execution, symbols, timeframe, start_date, end_date',
       },
     ]);
     expect(await problemsOf(['volume_long_candle'], body)).toEqual([
       {
         field: 'body',
         value: ['volume_long_candle'],
-        allowed: 'a JSON object with strategy, params, symbols, timeframe, start_date, end_date',
+        allowed: 'a JSON object with strategy, params, execution, symbols, timeframe, start_date, end_date',
       },
     ]);
   });

@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagg
 import { listStrategies } from '@app/strategies';
 import { ApiErrors, COMMON_API_ERRORS } from '../http/error-response.dto';
 import { API_KEY_SCHEME } from '../openapi/openapi';
-import { StrategyDto, StrategyListDto } from './strategy.dto';
+import { StrategyListDto } from './strategy.dto';
 
 @ApiTags('strategies')
 @ApiSecurity(API_KEY_SCHEME)
@@ -11,14 +11,13 @@ import { StrategyDto, StrategyListDto } from './strategy.dto';
 @Controller('api/strategies')
 export class StrategiesController {
   /** Built once: the tables are constants. */
-  private readonly strategies: StrategyListDto = {
-    strategies: listStrategies().map((strategy) => StrategyDto.of(strategy)),
-  };
+  private readonly strategies = StrategyListDto.of(listStrategies());
 
   @Get()
   @ApiOperation({
     summary: 'List the strategies and their parameters',
-    description: "Each parameter's type, default, inclusive range and meaning.",
+    description:
+      "Each parameter's type, default, inclusive range and meaning; and the execution settings every request may carry (fee, slippage, positions).",
   })
   @ApiOkResponse({ type: StrategyListDto })
   list(): StrategyListDto {

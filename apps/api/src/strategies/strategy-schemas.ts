@@ -1,5 +1,11 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { listStrategies, ParamSpec, StrategyDefinition } from '@app/strategies';
+import {
+  EXECUTION_PARAMS,
+  FORM_DECIMAL_PATTERN,
+  listStrategies,
+  ParamSpec,
+  StrategyDefinition,
+} from '@app/strategies';
 
 /**
  * OpenAPI schemas of the strategies' parameters, generated from their parameter tables (the
@@ -12,14 +18,27 @@ const OPENAPI_TYPE: Record<ParamSpec['type'], string> = {
   choice: 'string',
 };
 
+/**
+ * A parameter as a request may send it: its JSON type, or (SPEC §10.3, values typed into a
+ * web form) a plain decimal string for a number and "true"/"false" for a boolean.
+ */
 export function paramSchema(spec: ParamSpec): SchemaObject {
-  return {
+  const typed: SchemaObject = {
     type: OPENAPI_TYPE[spec.type],
-    description: spec.description,
-    default: spec.default,
     ...(spec.min !== undefined && { minimum: spec.min }),
     ...(spec.max !== undefined && { maximum: spec.max }),
     ...(spec.values !== undefined && { enum: [...spec.values] }),
+  };
+  const typedIntoAForm: SchemaObject | undefined =
+    spec.type === 'bool'
+      ? { type: 'string', enum: ['true', 'false'] }
+      : spec.type === 'int' || spec.type === 'float'
+        ? { type: 'string', pattern: FORM_DECIMAL_PATTERN.source }
+        : undefined;
+  return {
+    ...(typedIntoAForm ? { anyOf: [typed, typedIntoAForm] } : typed),
+    description: spec.description,
+    default: spec.default,
     ...(spec.example !== undefined && { example: spec.example }),
   };
 }
@@ -56,6 +75,16 @@ export function requestParamsSchema(): { anyOf: Array<{ $ref: string }> } {
     anyOf: listStrategies().map((strategy) => ({
       $ref: `#/components/schemas/${paramsSchemaName(strategy)}`,
     })),
+  };
+}
+
+/** `execution` of a request (SPEC §12), from the same kind of table as a strategy's. */
+export function executionSchema(): SchemaObject {
+  return {
+    type: 'object',
+    title: 'execution',
+    additionalProperties: false,
+    properties: Object.fromEntries(EXECUTION_PARAMS.map((spec) => [spec.name, paramSchema(spec)])),
   };
 }
 

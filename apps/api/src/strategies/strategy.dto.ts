@@ -1,13 +1,14 @@
 import { ApiProperty } from '@nestjs/swagger';
 import {
   describeAllowedValues,
+  EXECUTION_PARAMS,
   ParamSpec,
   ParamType,
   ParamValue,
   StrategyDefinition,
 } from '@app/strategies';
 
-const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'bool'];
+const PARAM_TYPES: readonly ParamType[] = ['int', 'float', 'bool', 'choice'];
 
 export class StrategyParameterDto {
   @ApiProperty({ example: 'vol_ma_window' })
@@ -16,7 +17,10 @@ export class StrategyParameterDto {
   @ApiProperty({ enum: PARAM_TYPES, example: 'int' })
   type!: ParamType;
 
-  @ApiProperty({ oneOf: [{ type: 'number' }, { type: 'boolean' }], example: 20 })
+  @ApiProperty({
+    oneOf: [{ type: 'number' }, { type: 'boolean' }, { type: 'string' }],
+    example: 20,
+  })
   default!: ParamValue;
 
   @ApiProperty({
@@ -35,6 +39,14 @@ export class StrategyParameterDto {
   })
   max!: number | null;
 
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    example: null,
+    description: 'The names a choice parameter takes (e.g. overlap, single); null otherwise',
+  })
+  values!: string[] | null;
+
   @ApiProperty({ example: 'an integer from 1 to 500', description: 'The accepted values in words' })
   allowed!: string;
 
@@ -50,6 +62,7 @@ export class StrategyParameterDto {
       default: spec.default,
       min: spec.min ?? null,
       max: spec.max ?? null,
+      values: spec.values ? [...spec.values] : null,
       allowed: describeAllowedValues(spec),
       description: spec.description,
     };
@@ -78,4 +91,18 @@ export class StrategyDto {
 export class StrategyListDto {
   @ApiProperty({ type: [StrategyDto] })
   strategies!: StrategyDto[];
+
+  @ApiProperty({
+    type: [StrategyParameterDto],
+    description:
+      "A request's `execution` (SPEC §12): fee, slippage and positions, the same for every strategy",
+  })
+  execution!: StrategyParameterDto[];
+
+  static of(strategies: readonly StrategyDefinition[]): StrategyListDto {
+    return {
+      strategies: strategies.map((strategy) => StrategyDto.of(strategy)),
+      execution: EXECUTION_PARAMS.map((spec) => StrategyParameterDto.of(spec)),
+    };
+  }
 }

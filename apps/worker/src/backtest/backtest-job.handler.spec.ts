@@ -31,6 +31,7 @@ import type { BacktestThreadOutcome, BacktestThreadTask } from './thread-protoco
 const REQUEST: RunRequest = {
   strategy: 'volume_zone_breakout',
   params: { volume_window: 100, hold_period_bars: 3 },
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['ETH_BTC', 'LTC_BTC'],
   start_date: '2018-01-10',
   end_date: '2018-01-31',

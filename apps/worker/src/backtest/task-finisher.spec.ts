@@ -21,6 +21,7 @@ import { TaskFinisher } from './task-finisher';
 const REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: { vol_ma_window: 20 },
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['ETH_BTC'],
   start_date: '2018-01-10',
   end_date: '2018-01-31',

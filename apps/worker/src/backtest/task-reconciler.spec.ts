@@ -30,6 +30,7 @@ jest.setTimeout(20_000);
 const REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: { vol_ma_window: 20 },
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['ETH_BTC'],
   start_date: '2018-01-10',
   end_date: '2018-01-31',

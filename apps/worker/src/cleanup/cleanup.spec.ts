@@ -26,6 +26,7 @@ const DAY_MS = 24 * 3600 * 1000;
 const REQUEST: RunRequest = {
   strategy: 'volume_long_candle',
   params: {},
+  execution: { fee: 0, slippage: 0, positions: 'overlap' },
   symbols: ['ETH_BTC'],
   start_date: '2018-01-01',
   end_date: '2018-01-31',

@@ -6,6 +6,7 @@ export function manifestFields(overrides: Partial<ManifestFields> = {}): Manifes
   return {
     strategy: 'volume_long_candle',
     params: { vol_ma_window: 20 },
+    execution: { fee: 0, slippage: 0, positions: 'overlap' },
     symbols: ['BTC_KRW'],
     start_date: '2024-01-01',
     end_date: '2024-01-31',
