@@ -127,6 +127,20 @@ const RESULTS_DIR_REASONS: Record<string, string> = {
   ENOENT: 'a directory on its path cannot be created',
 };
 
+/**
+ * The service cannot take this now but will soon (HTTP 503 with Retry-After): the queue holds
+ * MAX_QUEUED_TASKS tasks, Redis is full... `retryAfterS` is when trying again makes sense.
+ */
+export class TryLaterError extends Error {
+  override readonly name = 'TryLaterError';
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The operation does not fit the current state, e.g. cancelling a finished task (HTTP 409). */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';

@@ -1,5 +1,5 @@
 import type { DefaultJobOptions, Queue } from 'bullmq';
-import { RUN_REQUEST_FIELDS, RunRequest } from '@app/common';
+import { RUN_REQUEST_FIELDS, RunRequest, TryLaterError } from '@app/common';
 import { TaskStateStore } from './task-state.store';
 
 /**
@@ -82,6 +82,30 @@ export interface TaskAccepted {
   created_at: string;
 }
 
+/** BullMQ's states of jobs that wait to be run: what the queue cap counts. */
+const WAITING_JOB_STATES = ['waiting', 'prioritized', 'delayed'] as const;
+
+/** When a client refused for a full queue is told to come back (Retry-After). */
+export const QUEUE_FULL_RETRY_AFTER_S = 30;
+
+/** Throws TryLaterError when `maxQueued` jobs already wait (MAX_QUEUED_TASKS). */
+export async function checkQueueRoom(queue: Queue, maxQueued: number): Promise<void> {
+  const counts = await queue.getJobCounts(...WAITING_JOB_STATES);
+  const waiting = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  if (waiting >= maxQueued) {
+    throw new TryLaterError(
+      `The queue is full: ${waiting} tasks wait (MAX_QUEUED_TASKS is ${maxQueued}); retry in ${QUEUE_FULL_RETRY_AFTER_S} s`,
+      QUEUE_FULL_RETRY_AFTER_S,
+    );
+  }
+}
+
+export interface EnqueueOptions {
+  /** Refuse (TryLaterError) when this many jobs already wait: MAX_QUEUED_TASKS. */
+  maxQueued?: number;
+  createdAt?: Date;
+}
+
 /**
  * Submits a validated request: the hash first (status queued), then the job. A job whose hash
  * is missing would be run anyway (the worker rebuilds the hash from the job), but a hash
@@ -92,8 +116,10 @@ export async function enqueueTask(
   tasks: TaskStateStore,
   taskId: string,
   request: RunRequest,
-  createdAt = new Date(),
+  options: EnqueueOptions = {},
 ): Promise<TaskAccepted> {
+  const createdAt = options.createdAt ?? new Date();
+  if (options.maxQueued !== undefined) await checkQueueRoom(queue, options.maxQueued);
   await tasks.create(taskId, request, createdAt);
   const data: TaskJobData = {
     schema: TASK_JOB_SCHEMA,

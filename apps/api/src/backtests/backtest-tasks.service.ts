@@ -44,6 +44,7 @@ export class BacktestTasks implements OnModuleDestroy {
   /** The API writes one kind of run folder: the cancelled one of a task it cancels. */
   private readonly folders: RunFolders;
   private readonly syncTimeoutMs: number;
+  private readonly maxQueued: number;
 
   constructor(
     @InjectQueue(BACKTEST_QUEUE) private readonly queue: Queue<TaskJobData, TaskJobResult>,
@@ -54,6 +55,7 @@ export class BacktestTasks implements OnModuleDestroy {
     @InjectConfig() config: AppConfig,
   ) {
     this.syncTimeoutMs = config.syncTimeoutS * 1000;
+    this.maxQueued = config.maxQueuedTasks;
     this.folders = new RunFolders(store, {
       executionHost: config.executionHost,
       environment: config.environment,
@@ -63,7 +65,7 @@ export class BacktestTasks implements OnModuleDestroy {
 
   /** Records the task as queued, then enqueues its job (job id = task id). */
   submit(request: BacktestRequest, taskId = newRunId()): Promise<TaskAcceptedDto> {
-    return enqueueTask(this.queue, this.tasks, taskId, request);
+    return enqueueTask(this.queue, this.tasks, taskId, request, { maxQueued: this.maxQueued });
   }
 
   /**
