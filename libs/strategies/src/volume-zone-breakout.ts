@@ -3,6 +3,15 @@ import { EPS, STALE_SUM_RATIO, sumLeftToRight, UNIT_ROUNDOFF } from './float-bou
 import { ParamsOf, ParamSpec } from './params';
 import { runScan } from './run-scan';
 import { SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
+import {
+  barSpans,
+  BarSpans,
+  breakoutConfidence,
+  ExactZoneProfile,
+  NO_RESISTANCE,
+  NO_SIGNAL,
+  ZoneGrid,
+} from './volume-zone-breakout-exact-profile';
 import { WindowRange } from './volume-zone-breakout-window-range';
 
 export const VOLUME_ZONE_BREAKOUT_PARAMS = [
@@ -62,7 +71,6 @@ export const VOLUME_ZONE_BREAKOUT_PARAMS = [
 
 export type VolumeZoneBreakoutParams = ParamsOf<typeof VOLUME_ZONE_BREAKOUT_PARAMS>;
 
-const NO_SIGNAL = -1;
 /** Outcomes of comparing an approximate C_b with T. UNDECIDED: the bounds cannot tell; also "no bin certified". */
 const REACHED = 1;
 const SHORT = 2;
@@ -84,8 +92,8 @@ const UNDECIDED = -1;
  *  - when the last b* lies above top, one pass at top + 1 usually shows C_{top+1} >= T,
  *    i.e. no signal (in a rising market within a few bars, as the pass starts at the newest);
  *  - a comparison inside the error (ties, common on tick-grid data) builds the profile
- *    exactly: {@link ZoneBreakoutScan.exactConfidence}, the spec's operations in the spec's
- *    order, skipping only additions of +0.
+ *    exactly: {@link ExactZoneProfile}, the spec's operations in the spec's order, skipping
+ *    only additions of +0.
  * Data whose magnitudes could make an intermediate underflow or overflow, which would void
  * the relative bounds (never real data, see checkCandles), takes the exact path on every bar.
  */
@@ -108,9 +116,7 @@ class ZoneBreakoutScan {
   private readonly binCount: number;
   private readonly topPercentile: number;
   private readonly onePlusBuffer: number;
-  /** Each bar's [lo, hi] span: [low, high] with wicks, else the body. */
-  private readonly spanLow: Float64Array;
-  private readonly spanHigh: Float64Array;
+  private readonly spans: BarSpans;
   private readonly volume: Float64Array;
   /** volume / (hi - lo) per bar, for the approximate passes (unused for flat bars). */
   private readonly density: Float64Array;
@@ -130,15 +136,9 @@ class ZoneBreakoutScan {
    */
   private readonly errorFactor: number;
   private readonly range: WindowRange;
-  /** Scratch for the exact profile. */
-  private readonly edges: Float64Array;
-  private readonly bins: Float64Array;
-  /** The current bar's window: its price range, bin step, total volume (approximate). */
-  private priceMin = 0;
-  private priceMax = 0;
-  private step = 0;
-  /** 1 / step, for guesses only. */
-  private binsPerPrice = 0;
+  /** The bins of the current bar's window. */
+  private readonly grid: ZoneGrid;
+  private readonly exact: ExactZoneProfile;
   /** The running total volume of the window, and a bound on its distance from the exact total. */
   private windowVolume = 0;
   private volumeError = 0;
@@ -155,18 +155,17 @@ class ZoneBreakoutScan {
     this.binCount = params.num_bins;
     this.topPercentile = params.top_percentile;
     this.onePlusBuffer = 1 + params.breakout_buffer;
-    [this.spanLow, this.spanHigh] = params.include_wicks
-      ? [candles.low, candles.high]
-      : bodySpans(candles.open, candles.close, length);
+    const spans = barSpans(candles, params.include_wicks);
+    this.spans = spans;
     this.volume = volume;
     this.density = new Float64Array(this.canBound ? length : 0);
     for (let k = 0; k < this.density.length; k++) {
-      this.density[k] = volume[k] / (this.spanHigh[k] - this.spanLow[k]);
+      this.density[k] = volume[k] / (spans.high[k] - spans.low[k]);
     }
     this.errorFactor = 1 + (8 * this.window + 8 * this.binCount + 40) * UNIT_ROUNDOFF;
-    this.range = new WindowRange(this.spanLow, this.spanHigh, this.window);
-    this.edges = new Float64Array(this.binCount + 1);
-    this.bins = new Float64Array(this.binCount);
+    this.range = new WindowRange(spans.low, spans.high, this.window);
+    this.grid = new ZoneGrid(this.binCount, this.onePlusBuffer);
+    this.exact = new ExactZoneProfile(spans, volume, params);
   }
 
   scan(from: number, to: number): void {
@@ -184,15 +183,12 @@ class ZoneBreakoutScan {
   private evaluate(i: number): number {
     const priceMin = this.range.low();
     const priceMax = this.range.high();
-    const barHigh = this.spanHigh[i];
+    const barHigh = this.spans.high[i];
     // Below pmin * (1 + buffer), the lowest level any bin can give, no zone is broken.
     if (!(barHigh >= priceMin * this.onePlusBuffer) || priceMin === priceMax) return NO_SIGNAL;
-    this.priceMin = priceMin;
-    this.priceMax = priceMax;
-    this.step = (priceMax - priceMin) / this.binCount;
-    this.binsPerPrice = this.binCount / (priceMax - priceMin);
+    this.grid.setRange(priceMin, priceMax);
     const from = i - this.window;
-    if (!this.canBound) return this.exactConfidence(from, i, barHigh);
+    if (!this.canBound) return this.exactConfidence(from, i, priceMin, priceMax, barHigh);
 
     if (this.volumeError > this.windowVolume * STALE_SUM_RATIO) {
       this.anchorWindowVolume(sumLeftToRight(this.volume, from, i));
@@ -210,27 +206,17 @@ class ZoneBreakoutScan {
     } else {
       resistance = this.certifiedResistanceBin(top, this.binCount, from, i);
     }
-    if (resistance === UNDECIDED) return this.exactConfidence(from, i, barHigh);
+    if (resistance === UNDECIDED) return this.exactConfidence(from, i, priceMin, priceMax, barHigh);
     this.resistanceGuess = resistance;
-    return confidenceAt(barHigh, this.edge(resistance) * this.onePlusBuffer);
-  }
-
-  private edge(bin: number): number {
-    return bin === this.binCount ? this.priceMax : this.priceMin + bin * this.step;
-  }
-
-  /** About floor((price - pmin) / step), clamped to a bin: a starting point, to be corrected against the real edges. */
-  private guessBin(price: number): number {
-    const estimate = (price - this.priceMin) * this.binsPerPrice;
-    if (!(estimate >= 0)) return 0;
-    return estimate < this.binCount - 1 ? Math.floor(estimate) : this.binCount - 1;
+    return breakoutConfidence(barHigh, this.grid.level(resistance));
   }
 
   /** The highest bin whose level, e_b * (1 + buffer), is <= barHigh; bin 0's level must be. */
   private highestReachedBin(barHigh: number): number {
-    let bin = this.guessBin(barHigh / this.onePlusBuffer);
-    while (bin < this.binCount - 1 && this.edge(bin + 1) * this.onePlusBuffer <= barHigh) bin++;
-    while (bin > 0 && this.edge(bin) * this.onePlusBuffer > barHigh) bin--;
+    const { grid } = this;
+    let bin = grid.guessBin(barHigh / this.onePlusBuffer);
+    while (bin < this.binCount - 1 && grid.level(bin + 1) <= barHigh) bin++;
+    while (bin > 0 && grid.level(bin) > barHigh) bin--;
     return bin;
   }
 
@@ -260,8 +246,9 @@ class ZoneBreakoutScan {
    * T lies within top_percentile * (windowVolume ± volumeError); errorFactor covers the rest.
    */
   private compareVolumeAbove(bin: number, from: number, to: number): number {
-    const { spanLow, spanHigh, volume, density } = this;
-    const edge = this.edge(bin);
+    const { volume, density } = this;
+    const { low: spanLow, high: spanHigh } = this.spans;
+    const edge = this.grid.edge(bin);
     const surelyReached =
       this.topPercentile * (this.windowVolume + this.volumeError) * this.errorFactor;
     let above = 0;
@@ -310,73 +297,17 @@ class ZoneBreakoutScan {
     return knownReached < 0 ? UNDECIDED : knownReached;
   }
 
-  /**
-   * The naive profile of bars [from, to) and the signal test for a bar reaching barHigh:
-   * the confidence, or NO_SIGNAL. Each bar's contributions go only to the bins it overlaps
-   * (found from an arithmetic guess, corrected against the real edges); every other bin
-   * would receive v * 0 / (hi - lo) = +0, whose addition changes nothing.
-   */
-  private exactConfidence(from: number, to: number, barHigh: number): number {
-    const { spanLow, spanHigh, volume, edges, bins, binCount } = this;
-    const lastBin = binCount - 1;
-    for (let b = 0; b <= binCount; b++) edges[b] = this.edge(b);
-    bins.fill(0);
-    for (let k = from; k < to; k++) {
-      const low = spanLow[k];
-      const high = spanHigh[k];
-      const barVolume = volume[k];
-      if (high > low) {
-        const width = high - low;
-        // first: the lowest bin with e_{b+1} > low; last: the highest with e_b < high.
-        let first = this.guessBin(low);
-        while (first > 0 && edges[first] > low) first--;
-        while (edges[first + 1] <= low) first++;
-        let last = this.guessBin(high);
-        while (last < lastBin && edges[last + 1] < high) last++;
-        while (edges[last] >= high) last--;
-        for (let b = first; b <= last; b++) {
-          const overlap = Math.min(high, edges[b + 1]) - Math.max(low, edges[b]);
-          if (overlap > 0) bins[b] += (barVolume * overlap) / width;
-        }
-      } else {
-        // A flat bar: the highest bin with e_b <= price (the top bin for pmax).
-        let bin = this.guessBin(low);
-        while (bin < lastBin && edges[bin + 1] <= low) bin++;
-        while (edges[bin] > low) bin--;
-        bins[bin] += barVolume;
-      }
-    }
-    let total = 0;
-    for (let b = 0; b < binCount; b++) total += bins[b];
-    if (total === 0) return NO_SIGNAL;
-    const threshold = total * this.topPercentile;
-    let running = 0;
-    for (let b = lastBin; b >= 0; b--) {
-      running += bins[b];
-      if (running >= threshold) {
-        this.resistanceGuess = b;
-        return confidenceAt(barHigh, edges[b] * this.onePlusBuffer);
-      }
-    }
-    return NO_SIGNAL;
+  /** The spec's own reading of the bar, when the bounds cannot decide it or do not apply. */
+  private exactConfidence(
+    from: number,
+    to: number,
+    priceMin: number,
+    priceMax: number,
+    barHigh: number,
+  ): number {
+    const resistance = this.exact.resistanceBin(from, to, priceMin, priceMax);
+    if (resistance === NO_RESISTANCE) return NO_SIGNAL;
+    this.resistanceGuess = resistance;
+    return breakoutConfidence(barHigh, this.exact.level(resistance));
   }
-}
-
-function confidenceAt(barHigh: number, level: number): number {
-  return barHigh >= level ? Math.min(0.5 + (barHigh - level) / level, 1) : NO_SIGNAL;
-}
-
-/** [min(open, close), max(open, close)] per bar: the span without wicks. */
-function bodySpans(
-  open: Float64Array,
-  close: Float64Array,
-  length: number,
-): [Float64Array, Float64Array] {
-  const low = new Float64Array(length);
-  const high = new Float64Array(length);
-  for (let i = 0; i < length; i++) {
-    low[i] = Math.min(open[i], close[i]);
-    high[i] = Math.max(open[i], close[i]);
-  }
-  return [low, high];
 }
