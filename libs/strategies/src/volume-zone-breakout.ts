@@ -71,6 +71,7 @@ export type VolumeZoneBreakoutParams = ParamsOf<typeof VOLUME_ZONE_BREAKOUT_PARA
  *  - volume-zone-breakout-fast-path.ts: the scan, deciding most bars from approximate sums
  *    with proven error bounds and taking the exact profile for the rest.
  * Every signal and confidence is bit-identical to testing/naive-reference.ts (cross-check.spec.ts).
+ * The layout is the one docs/decisions/strategies.md asks of a strategy with a fast path.
  */
 export function volumeZoneBreakout(
   candles: Candles,
