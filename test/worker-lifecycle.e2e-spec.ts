@@ -271,7 +271,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
       expect((await client.tasks.get(taskId))?.status).toBe('cancelled');
       expect(countTaskMessages(worker, taskId, 'Cancelled: stopped, no result written')).toBe(1);
     }
-    // Liveness, not speed: the flag is seen at the next boundary (at most 65,536 bars away).
+    // Liveness, not speed: the flag is seen at the next boundary (at most CHUNK_BARS = 4,096 bars away).
     expect(Date.now() - cancelledAt).toBeLessThan(10_000);
 
     await eventually(
