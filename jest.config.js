@@ -17,12 +17,17 @@ const swc = [
   },
 ];
 
-const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
-    `^${alias}$`,
-    `<rootDir>/${target}`,
-  ]),
-);
+const moduleNameMapper = {
+  ...Object.fromEntries(
+    Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
+      `^${alias}$`,
+      `<rootDir>/${target}`,
+    ]),
+  ),
+  // A dynamic import() names the compiled file ('./backtest.js', as Node's ESM resolution
+  // needs); under Jest that file is the TypeScript source beside it.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
 
 const esmPackages = ['hyparquet', 'hyparquet-compressors', 'hyparquet-writer', 'hysnappy', 'fzstd'];
 

@@ -27,6 +27,44 @@ function cli(
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * Runs the built CLI's `main` in a fresh Node with a module hook that records every module
+ * resolved (CommonJS and ESM alike), and returns the npm packages among them.
+ */
+function packagesLoadedBy(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  code: number | null;
+  packages: string[];
+  stderr: string;
+} {
+  const script = `
+    const { registerHooks } = require('node:module');
+    const resolved = new Set();
+    registerHooks({ resolve(specifier, context, next) {
+      const result = next(specifier, context);
+      resolved.add(result.url);
+      return result;
+    } });
+    const { main } = require(${JSON.stringify(ENTRY.cli)});
+    main(${JSON.stringify(args)}).then((code) => {
+      process.exitCode = code;
+      process.stderr.write('\\nRESOLVED ' + JSON.stringify([...resolved]) + '\\n');
+    });`;
+  const result = spawnSync(process.execPath, ['-e', script], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', REDIS_URL: 'redis://127.0.0.1:1/0', ...env },
+    encoding: 'utf8',
+  });
+  const [stderr, resolvedJson = '[]'] = result.stderr.split('\nRESOLVED ');
+  const packages = (JSON.parse(resolvedJson) as string[]).flatMap((url) => {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    return match ? [match[1]] : [];
+  });
+  return { code: result.status, packages: [...new Set(packages)].sort(), stderr };
+}
+
 describe('cli (built)', () => {
   let resultsDir: string;
   beforeEach(() => (resultsDir = mkdtempSync(join(tmpdir(), 'coin-cli-'))));
@@ -237,10 +275,66 @@ describe('cli (built)', () => {
     }
   });
 
+  it('loads no Nest and no BullMQ: nothing at all for --help, Redis clients only for cleanup', () => {
+    const help = packagesLoadedBy(['--help']);
+    expect(help).toMatchObject({ code: 0, packages: [] });
+
+    const backtest = packagesLoadedBy([
+      ...backtestArgs,
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(backtest.code).toBe(0);
+    // The hook does see what a backtest needs: the Parquet reader.
+    expect(backtest.packages).toContain('hyparquet');
+    expect(backtest.packages.filter((name) => /^(@nestjs\/|bullmq$|ioredis$)/.test(name))).toEqual(
+      [],
+    );
+
+    const cleanup = packagesLoadedBy(['cleanup', '--dry-run', '--results-dir', resultsDir]);
+    expect(cleanup.code).toBe(0);
+    expect(cleanup.packages).toContain('ioredis');
+    expect(cleanup.packages.filter((name) => /^(@nestjs\/|bullmq$)/.test(name))).toEqual([]);
+  });
+
+  it('suggests the flag a typo meant and lists every missing required flag at once (exit 2)', () => {
+    const typo = cli(['backtest', '--stratgy', 'volume_long_candle', '--symbol', 'ETH_BTC']);
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain(
+      'got "--stratgy"; expected a flag of "cli backtest": did you mean --strategy?',
+    );
+    expect(typo.stderr).toContain('did you mean --symbols?');
+
+    const missing = cli(['backtest', '--strategy', 'moon', '--timeframe', '1D']);
+    expect(missing.code).toBe(2);
+    for (const flag of ['--symbols', '--start', '--end']) {
+      expect(missing.stderr).toContain(`${flag}: got nothing; expected`);
+    }
+    // ...beside the problems of the flags that were given.
+    expect(missing.stderr).toContain('--strategy: got "moon"');
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+
+    const importMissing = cli(['import', '--symbol', 'BTC_KRW']);
+    expect(importMissing.code).toBe(2);
+    expect(importMissing.stderr).toContain('--csv: got nothing; expected the path of a CSV file');
+    expect(importMissing.stderr).toContain('--timeframe: got nothing; expected a timeframe');
+  });
+
   it('documents every command and its flags in --help', () => {
     const general = cli(['--help']);
     expect(general.code).toBe(0);
-    for (const command of ['backtest', 'import', 'inventory', 'strategies', 'cleanup', 'bench']) {
+    for (const command of [
+      'backtest',
+      'import',
+      'inventory',
+      'strategies',
+      'cleanup',
+      'bench',
+      'version',
+    ]) {
       expect(general.stdout).toContain(command);
       const help = cli([command, '--help']);
       expect(help.code).toBe(0);
@@ -259,6 +353,17 @@ describe('cli (built)', () => {
     ]) {
       expect(backtestHelp).toContain(flag);
     }
-    expect(cli(['frobnicate']).code).toBe(2);
+    const typo = cli(['backtst']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('Unknown command "backtst"; did you mean "backtest"?');
+  });
+
+  it('prints the package version for --version and "version"', () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const args of [['--version'], ['-v'], ['version']]) {
+      expect(cli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
   });
 });

@@ -2,47 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '@app/common';
-import { parseFlags } from '../args';
+import { FlagValues } from '../args';
 import { benchAgainstDuckDb } from '../bench/duckdb-bench';
 import { benchParquetLoad } from '../bench/parquet-bench';
-import { benchQueue } from '../bench/queue-bench';
 import { benchStrategies } from '../bench/strategy-bench';
 
-export const BENCH_HELP = `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N]
-       cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
-
-Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
-  strategies             candles/s of each strategy on in-memory arrays, one thread
-  parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s; also the
-                         same year as DuckDB writes it (nullable columns, snappy and zstd)
-  versus_duckdb          volume_long_candle over --files one-year files (default 10): the
-                         engine on one thread against DuckDB's SQL on all cores, same files
-Medians of --runs runs (default 7). Not a test: figures depend on the machine and its load.
-
-With --queue (needs redis-server on the PATH and a build; starts its own private Redis):
-the queue's overhead side by side on one Redis: BullMQ alone running --tasks no-op jobs
-(default 1000) against the real worker app running as many small backtests (one symbol,
-1,152 five-minute candles) submitted as the API submits them; tasks/s, their ratio, and
-submit-to-completed latency p50/p99 over --latency-tasks (default 200) run one at a time.
-Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).`;
-
-export async function benchCommand(args: string[]): Promise<number> {
-  const flags = parseFlags(
-    args,
-    {
-      runs: { type: 'string', default: '7' },
-      candles: { type: 'string', default: '525600' },
-      seed: { type: 'string', default: '42' },
-      files: { type: 'string', default: '10' },
-      queue: { type: 'boolean', default: false },
-      tasks: { type: 'string', default: '1000' },
-      'latency-tasks': { type: 'string', default: '200' },
-      rounds: { type: 'string', default: '3' },
-      concurrency: { type: 'string' },
-      'results-dir': { type: 'string' },
-    },
-    'bench',
-  );
+export async function benchCommand(flags: FlagValues): Promise<number> {
   if (flags.queue) return benchQueueCommand(flags);
   const runs = positiveInteger(flags.runs, '--runs');
   const candles = positiveInteger(flags.candles, '--candles');
@@ -75,6 +40,8 @@ async function benchQueueCommand(
 ): Promise<number> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'coin-bench-queue-'));
   try {
+    // BullMQ and ioredis are loaded for --queue only.
+    const { benchQueue } = await import('../bench/queue-bench.js');
     const report = await benchQueue({
       tasks: positiveInteger(flags.tasks, '--tasks'),
       latencyTasks: positiveInteger(flags['latency-tasks'], '--latency-tasks'),
