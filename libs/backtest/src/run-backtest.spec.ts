@@ -12,7 +12,7 @@ import {
 import { getStrategy } from '@app/strategies';
 import { ResultStore } from '@app/storage';
 import { parseBacktestRequest } from './request';
-import { BacktestEvent, runBacktest } from './run-backtest';
+import { assembleBacktest, BacktestEvent, runBacktest, runSymbol } from './run-backtest';
 import { RunFolders } from './run-folders';
 
 const SAMPLE_DATA = join(__dirname, '../../../data');
@@ -209,6 +209,36 @@ describe('runBacktest on the sample data', () => {
       }),
     ).rejects.toThrow(CancelledError);
     expect(finished).toBe(1);
+  });
+
+  it('assembles the same document from symbols run one by one, in any order', async () => {
+    const sequential = await runBacktest(request, CONTEXT);
+    // Run concurrently, finishing in whatever order; assembled in the request's order.
+    const outcomes = await Promise.all(
+      [...request.symbols]
+        .reverse()
+        .map((symbol) => runSymbol(request, symbol, { dataRoot: SAMPLE_DATA })),
+    );
+    const assembled = assembleBacktest(request, outcomes.reverse(), CONTEXT, performance.now());
+    const withoutTimings = ({ result, candles }: typeof sequential) => ({
+      ...result,
+      execution_time: 0,
+      metadata: { ...result.metadata, execution_date: '' },
+      candles,
+    });
+    expect(withoutTimings(assembled)).toEqual(withoutTimings(sequential));
+    expect(assembled.symbolMs).toHaveLength(2);
+  });
+
+  it('runSymbol reports a symbol without candles in range as such, after telling its rows', async () => {
+    const loaded: number[] = [];
+    const outcome = await runSymbol(request, 'DOGE_BTC', {
+      dataRoot: SAMPLE_DATA,
+      onLoaded: (rows) => loaded.push(rows),
+    });
+    expect(outcome).toMatchObject({ symbol: 'DOGE_BTC', candles: 0, result: null });
+    expect(loaded).toEqual([0]);
+    expect(() => assembleBacktest(request, [outcome], CONTEXT, 0)).toThrow(NoDataError);
   });
 
   it('records a run folder whose manifest summarises the result', async () => {
