@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -10,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResultDocument } from '@app/backtest';
+import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
 import { ENTRY, REPO_ROOT } from './support/app-process';
 
 const SAMPLE_DATA = join(REPO_ROOT, 'data');
@@ -229,6 +230,102 @@ describe('cli (built)', () => {
     }
   });
 
+  it('runs symbols on threads with the document a sequential runBacktest gives', async () => {
+    const symbols = ['ETH_BTC', 'DOGE_BTC', 'LTC_BTC', 'ADA_BTC'];
+    const args = [
+      'backtest',
+      '--strategy',
+      'volume_zone_breakout',
+      '--symbols',
+      symbols.join(','),
+      '--timeframe',
+      '5m',
+      '--start',
+      '2018-01-10',
+      '--end',
+      '2018-01-31',
+      '--params',
+      '{"volume_window":30,"top_percentile":0.3}',
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+      '--json',
+    ];
+    const sequential = await runBacktest(
+      parseBacktestRequest({
+        strategy: 'volume_zone_breakout',
+        symbols,
+        timeframe: '5m',
+        start_date: '2018-01-10',
+        end_date: '2018-01-31',
+        params: { volume_window: 30, top_percentile: 0.3 },
+      }),
+      {
+        dataRoot: SAMPLE_DATA,
+        runId: 'sequential',
+        origin: { environment: 'development', executionHost: 'here', workerId: null },
+      },
+    );
+    // Everything but the run's id, its timings and the host it ran on.
+    const comparable = (result: ResultDocument) => ({
+      ...result,
+      run_id: '',
+      execution_time: 0,
+      metadata: { ...result.metadata, execution_date: '', execution_host: '' },
+    });
+    expect(sequential.result.symbols.map((s) => s.symbol)).toEqual([
+      'ETH_BTC',
+      'LTC_BTC',
+      'ADA_BTC',
+    ]);
+    expect(sequential.result.total_signals).toBeGreaterThan(0);
+    for (const threads of ['2', '4']) {
+      const { code, stdout, stderr } = cli([...args, '--threads', threads]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+      expect(comparable(JSON.parse(stdout) as ResultDocument)).toEqual(
+        comparable(sequential.result),
+      );
+    }
+  });
+
+  it('on threads, fails like a sequential run: on the first broken file in the symbols’ order', () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'coin-threads-'));
+    try {
+      cpSync(join(SAMPLE_DATA, 'ETH_BTC'), join(dataRoot, 'ETH_BTC'), { recursive: true });
+      for (const symbol of ['BAD1_BTC', 'BAD2_BTC']) {
+        mkdirSync(join(dataRoot, symbol, '5M'), { recursive: true });
+        writeFileSync(join(dataRoot, symbol, '5M', '2018.parquet'), `${symbol} is not parquet`);
+      }
+      const { code, stderr } = cli([
+        'backtest',
+        '--strategy',
+        'volume_long_candle',
+        '--symbols',
+        'ETH_BTC,BAD1_BTC,BAD2_BTC',
+        '--timeframe',
+        '5M',
+        '--start',
+        '2018-01-10',
+        '--end',
+        '2018-01-31',
+        '--data-root',
+        dataRoot,
+        '--results-dir',
+        resultsDir,
+        '--threads',
+        '3',
+      ]);
+      expect(code).toBe(1);
+      expect(stderr).toContain('BAD1_BTC/5M/2018.parquet');
+      expect(stderr).not.toContain('BAD2_BTC');
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(resultsDir)).toEqual([]);
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
+  });
+
   it('imports a CSV into the layout and reads it back', () => {
     const dataRoot = mkdtempSync(join(tmpdir(), 'coin-import-'));
     try {
@@ -349,6 +446,7 @@ describe('cli (built)', () => {
       '--end',
       '--params',
       '--data-root',
+      '--threads',
       '--json',
     ]) {
       expect(backtestHelp).toContain(flag);

@@ -16,6 +16,8 @@ prints a table per symbol and writes the run folder (result.json + manifest.json
   --params JSON        strategy parameters, e.g. '{"vol_ma_window":30}'; defaults fill the rest
   --data-root DIR      market data (default: $DATA_ROOT or ./data)
   --results-dir DIR    where the run folder goes (default: $RESULTS_DIR or DATA_ROOT/tasks)
+  --threads N          load and run the symbols on N threads at once (default: the CPUs);
+                       1 runs them one after the other on the main thread. Same result.
   --json               print only the result document (JSON) on stdout; messages go to stderr
 
 Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`,
@@ -36,6 +38,7 @@ Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`
     params: { type: 'string', expects: `a JSON object such as '{"vol_ma_window":30}'` },
     'data-root': { type: 'string', expects: 'a directory' },
     'results-dir': { type: 'string', expects: 'a directory' },
+    threads: { type: 'string', expects: 'a whole number of threads, 1 or more' },
     json: { type: 'boolean', default: false },
   },
   load: async () => (await import('./backtest.js')).backtestCommand,

@@ -1,8 +1,9 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { relative } from 'node:path';
 import { FieldProblem, InvalidInputError, ProblemCollector } from '@app/common';
 import {
   BacktestEvent,
+  BacktestOutcome,
   BacktestRequest,
   parseBacktestRequest,
   RunFolders,
@@ -11,6 +12,7 @@ import {
 import { newRunId, ResultStore } from '@app/storage';
 import { cliConfig } from '../cli-config';
 import { FlagValues, missingFlags } from '../args';
+import { runBacktestOnThreads } from '../backtest/parallel-backtest';
 import { BACKTEST } from './backtest.command';
 import { ProgressBar } from '../output/progress-bar';
 import { formatResultTable } from '../output/result-table';
@@ -33,18 +35,27 @@ export async function backtestCommand(flags: FlagValues): Promise<number> {
   const startedAt = new Date().toISOString();
   const origin = { executionHost: hostname(), environment: config.environment, workerId: null };
   const progress = new ProgressBar(process.stderr);
-  let outcome;
+  let outcome: BacktestOutcome;
   try {
-    outcome = await runBacktest(request, {
-      dataRoot: config.dataRoot,
-      runId,
-      origin,
-      onEvent: (event: BacktestEvent) => {
-        if (event.kind !== 'symbol-started') {
-          progress.update(event.progress, `${event.symbol}`);
-        }
-      },
-    });
+    // One thread per symbol at most; with one, no thread is worth starting.
+    const threads = Math.min(threadsOf(flags), request.symbols.length);
+    outcome =
+      threads > 1
+        ? await runBacktestOnThreads(request, {
+            dataRoot: config.dataRoot,
+            runId,
+            origin,
+            threads,
+            onProgress: (fraction, symbol) => progress.update(fraction, symbol),
+          })
+        : await runBacktest(request, {
+            dataRoot: config.dataRoot,
+            runId,
+            origin,
+            onEvent: (event: BacktestEvent) => {
+              if (event.kind !== 'symbol-started') progress.update(event.progress, event.symbol);
+            },
+          });
   } finally {
     progress.done();
   }
@@ -72,6 +83,7 @@ function requestOfFlags(flags: FlagValues): BacktestRequest {
   const problems = new ProblemCollector();
   missing.forEach((problem) => problems.add(problem));
   const params = problems.check(() => parseParamsFlag(flags.params));
+  problems.check(() => threadsOf(flags));
   const text = (name: string): string | undefined =>
     typeof flags[name] === 'string' ? flags[name] : undefined;
   let request: BacktestRequest | undefined;
@@ -97,6 +109,16 @@ function requestOfFlags(flags: FlagValues): BacktestRequest {
   }
   problems.throwIfAny();
   return request!;
+}
+
+/** --threads, by default the CPUs this process may use. */
+function threadsOf(flags: FlagValues): number {
+  if (flags.threads === undefined) return availableParallelism();
+  const threads = Number(flags.threads);
+  if (typeof flags.threads !== 'string' || !/^[0-9]+$/.test(flags.threads) || threads < 1) {
+    throw InvalidInputError.of('--threads', flags.threads, 'a whole number of threads, 1 or more');
+  }
+  return threads;
 }
 
 function parseParamsFlag(value: string | boolean | undefined): unknown {
