@@ -29,7 +29,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
 
 export async function backtestCommand(flags: FlagValues): Promise<number> {
   const config = cliConfig(flags);
-  const request = requestOfFlags(flags);
+  const { request, threads: threadsAsked } = runOfFlags(flags);
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
@@ -38,7 +38,7 @@ export async function backtestCommand(flags: FlagValues): Promise<number> {
   let outcome: BacktestOutcome;
   try {
     // One thread per symbol at most; with one, no thread is worth starting.
-    const threads = Math.min(threadsOf(flags), request.symbols.length);
+    const threads = Math.min(threadsAsked, request.symbols.length);
     outcome =
       threads > 1
         ? await runBacktestOnThreads(request, {
@@ -75,15 +75,16 @@ export async function backtestCommand(flags: FlagValues): Promise<number> {
 }
 
 /**
- * The validated request, or one input error with every problem at once: the missing flags,
- * --params that is not JSON, and each failing field of the request (named by its flag).
+ * The validated request and the threads to run it on, or one input error with every problem
+ * at once: the missing flags, --params that is not JSON, a bad --threads, and each failing
+ * field of the request (named by its flag).
  */
-function requestOfFlags(flags: FlagValues): BacktestRequest {
+function runOfFlags(flags: FlagValues): { request: BacktestRequest; threads: number } {
   const missing = missingFlags(flags, BACKTEST.flags);
   const problems = new ProblemCollector();
   missing.forEach((problem) => problems.add(problem));
   const params = problems.check(() => parseParamsFlag(flags.params));
-  problems.check(() => threadsOf(flags));
+  const threads = problems.check(() => threadsOf(flags));
   const text = (name: string): string | undefined =>
     typeof flags[name] === 'string' ? flags[name] : undefined;
   let request: BacktestRequest | undefined;
@@ -108,7 +109,7 @@ function requestOfFlags(flags: FlagValues): BacktestRequest {
     }
   }
   problems.throwIfAny();
-  return request!;
+  return { request: request!, threads: threads! };
 }
 
 /** --threads, by default the CPUs this process may use. */
