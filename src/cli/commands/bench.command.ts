@@ -5,7 +5,7 @@ const COUNT = 'a whole number, 1 or more';
 export const BENCH: CommandDefinition = {
   name: 'bench',
   summary: 'benchmark the strategies and the Parquet loader',
-  help: `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N]
+  help: `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N] [--cli]
        cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
@@ -13,7 +13,11 @@ Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints
   parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s; also the
                          same year as DuckDB writes it (nullable columns, snappy and zstd)
   versus_duckdb          volume_long_candle over --files one-year files (default 10): the
-                         engine on one thread against DuckDB's SQL on all cores, same files
+                         engine on one thread against DuckDB's SQL on all cores, same files,
+                         and the whole CLI run (node dist/src/cli/main.js backtest ..., its
+                         own process, all cores) against the same DuckDB query
+  cli_startup            node dist/src/cli/main.js --help against node -e '' (3 x --runs each)
+--cli: only the last two (npm run bench:cli). Built entry needed: npm run bench builds first.
 Medians of --runs runs (default 7). Not a test: figures depend on the machine and its load.
 
 With --queue (needs redis-server on the PATH and a build; starts its own private Redis):
@@ -27,6 +31,7 @@ Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).
     candles: { type: 'string', default: '525600', expects: COUNT },
     seed: { type: 'string', default: '42', expects: COUNT },
     files: { type: 'string', default: '10', expects: COUNT },
+    cli: { type: 'boolean', default: false },
     queue: { type: 'boolean', default: false },
     tasks: { type: 'string', default: '1000', expects: COUNT },
     'latency-tasks': { type: 'string', default: '200', expects: COUNT },

@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '@app/common';
 import { FlagValues } from '../args';
 import { benchAgainstDuckDb } from '../bench/duckdb-bench';
 import { benchParquetLoad } from '../bench/parquet-bench';
+import { benchCliStartup } from '../bench/startup-bench';
 import { benchStrategies } from '../bench/strategy-bench';
+
+/** A start-up takes a tenth of a second: three of them per --runs, for a steadier median. */
+const STARTUP_RUNS_PER_RUN = 3;
 
 export async function benchCommand(flags: FlagValues): Promise<number> {
   if (flags.queue) return benchQueueCommand(flags);
@@ -15,18 +19,31 @@ export async function benchCommand(flags: FlagValues): Promise<number> {
   const files = positiveInteger(flags.files, '--files');
   const tmpDir = mkdtempSync(join(tmpdir(), 'coin-bench-'));
   try {
-    const strategies = benchStrategies({ candles, runs, seed });
-    const parquet = await benchParquetLoad({ tmpDir: join(tmpDir, 'parquet'), runs });
-    const duckdb = await benchAgainstDuckDb({
+    // The load average says how much else ran: other processes slow threads most (a busy
+    // machine gives this process no more CPU for a second thread).
+    const loadAtStart = loadavg()[0];
+    // The engine's parts first (--cli: skipped), then the whole CLI and its start-up.
+    const engine = flags.cli
+      ? {}
+      : {
+          strategies: benchStrategies({ candles, runs, seed }),
+          parquet_load_one_year: await benchParquetLoad({ tmpDir: join(tmpDir, 'parquet'), runs }),
+        };
+    const versusDuckDb = await benchAgainstDuckDb({
       tmpDir: join(tmpDir, 'duckdb'),
       symbols: files,
       runs,
     });
+    const startup = benchCliStartup(STARTUP_RUNS_PER_RUN * runs);
     const report = {
-      machine: { node: process.version, cpus: availableParallelism() },
-      strategies,
-      parquet_load_one_year: parquet,
-      versus_duckdb: duckdb,
+      machine: {
+        node: process.version,
+        cpus: availableParallelism(),
+        load_average_1m: { start: loadAtStart, end: loadavg()[0] },
+      },
+      ...engine,
+      versus_duckdb: versusDuckDb,
+      cli_startup: startup,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;
