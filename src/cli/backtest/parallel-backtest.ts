@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BroadcastChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { Worker } from 'node:worker_threads';
 import {
   assembleBacktest,
   BacktestOutcome,
@@ -12,7 +10,7 @@ import {
   SymbolOutcome,
 } from '@app/backtest';
 import { inSymbolOrder, LaneOutcome, runLane, SymbolQueue } from './symbol-queue';
-import type { SymbolLaneResult, SymbolLaneTask, SymbolProgressEvent } from './symbol-thread';
+import type { SymbolLaneMessage, SymbolLaneTask } from './symbol-thread';
 import { fromThreadError } from './thread-errors';
 
 /** The compiled thread file beside this one (dist/src/cli/backtest/symbol-thread.js). */
@@ -40,70 +38,64 @@ export async function runBacktestOnThreads(
   options: ParallelBacktestOptions,
 ): Promise<BacktestOutcome> {
   const started = performance.now();
-  const workerThreads = Math.max(0, Math.min(options.threads, request.symbols.length) - 1);
   const task: SymbolLaneTask = {
+    kind: 'symbol-lane',
     request,
     dataRoot: options.dataRoot,
     queue: SymbolQueue.allocate(),
-    progressChannel: `coin-cli-progress-${randomUUID()}`,
-  };
-  // Started first: a thread takes a moment to load the engine, while this one begins at once.
-  const pool =
-    workerThreads > 0
-      ? new Piscina<SymbolLaneTask, SymbolLaneResult>({
-          filename: THREAD_FILE,
-          minThreads: workerThreads,
-          maxThreads: workerThreads,
-        })
-      : undefined;
-  const progress = new SymbolProgress(request.symbols.length, options.onProgress);
-  const progressEvents = new BroadcastChannel(task.progressChannel);
-  progressEvents.onmessage = (message: unknown) => {
-    const event = (message as { data: SymbolProgressEvent }).data;
-    progress[event.stage](event.symbol);
   };
   const queue = new SymbolQueue(task.queue, request.symbols);
-  try {
-    const lanes = await Promise.all([
-      runLane(
-        queue,
-        async (symbol) => {
-          const outcome = await runSymbol(request, symbol, {
-            dataRoot: options.dataRoot,
-            onLoaded: () => progress.loaded(symbol),
-          });
-          progress.finished(symbol);
-          return outcome;
-        },
-        (error) => (error instanceof Error ? error : new Error(String(error))),
-      ),
-      ...Array.from({ length: workerThreads }, () => onWorkerThread(pool!, task, queue)),
-    ]);
-    return assembleBacktest(request, inSymbolOrder(lanes.flat()), options, started);
-  } finally {
-    progressEvents.close();
-    await pool?.destroy();
-  }
+  const progress = new SymbolProgress(request.symbols.length, options.onProgress);
+  // Started first: a thread takes a moment to start and load the engine; this one begins at once.
+  const workerThreads = Math.max(0, Math.min(options.threads, request.symbols.length) - 1);
+  const workerLanes = Array.from({ length: workerThreads }, () =>
+    onWorkerThread(task, queue, progress),
+  );
+  const thisLane = runLane(
+    queue,
+    async (symbol) => {
+      const outcome = await runSymbol(request, symbol, {
+        dataRoot: options.dataRoot,
+        onLoaded: () => progress.loaded(symbol),
+      });
+      progress.finished(symbol);
+      return outcome;
+    },
+    (error) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  const lanes = await Promise.all([thisLane, ...workerLanes]);
+  return assembleBacktest(request, inSymbolOrder(lanes.flat()), options, started);
 }
 
-/** A lane on a worker thread; its errors made errors again, of the types they were. */
-async function onWorkerThread(
-  pool: Piscina<SymbolLaneTask, SymbolLaneResult>,
+/** A lane on a worker thread of its own; its errors made errors again, of the types they were. */
+function onWorkerThread(
   task: SymbolLaneTask,
   queue: SymbolQueue,
+  progress: SymbolProgress,
 ): Promise<Array<LaneOutcome<SymbolOutcome, Error>>> {
-  let done: SymbolLaneResult;
-  try {
-    done = await pool.run(task);
-  } catch (error) {
-    // The thread itself died (out of memory, say), with whatever symbols it had taken.
-    queue.fail();
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`A backtest thread stopped: ${reason}`);
-  }
-  return done.map((entry) =>
-    'error' in entry ? { index: entry.index, error: fromThreadError(entry.error) } : entry,
-  );
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(THREAD_FILE, { workerData: task });
+    worker.on('message', (message: SymbolLaneMessage) => {
+      if (message.kind === 'progress') {
+        progress[message.stage](message.symbol);
+        return;
+      }
+      resolve(
+        message.result.map((entry) =>
+          'error' in entry ? { index: entry.index, error: fromThreadError(entry.error) } : entry,
+        ),
+      );
+    });
+    // The thread itself failed (out of memory, say), with whatever symbol it had taken.
+    worker.once('error', (error: Error) => {
+      queue.fail();
+      reject(new Error(`A backtest thread stopped: ${error.message}`));
+    });
+    worker.once('exit', (code) => {
+      queue.fail();
+      reject(new Error(`A backtest thread ended (exit code ${code}) without its results`));
+    });
+  });
 }
 
 /** Symbols loaded and finished, as a fraction that only rises. */
@@ -117,8 +109,6 @@ class SymbolProgress {
   ) {}
 
   loaded(symbol: string): void {
-    // Events of other threads come on a channel: one may arrive after the symbol's result.
-    if (this.finishedSymbols.has(symbol)) return;
     this.loadedSymbols.add(symbol);
     this.emit(symbol);
   }
