@@ -15,5 +15,9 @@ export interface CommandDefinition {
   /** `cli <name> --help`. */
   help: string;
   flags: FlagSpec;
-  load(): Promise<CommandRun>;
+  /**
+   * Loads the implementation. Given the parsed flags, it may start what need not wait for
+   * the implementation (`backtest` starts its worker threads, which load the engine meanwhile).
+   */
+  load(flags: FlagValues): Promise<CommandRun>;
 }

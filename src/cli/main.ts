@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const flags = parseFlags(args, command.flags, command.name);
-    const run = await command.load();
+    const run = await command.load(flags);
     return await run(flags);
   } catch (error) {
     // Loaded only when something went wrong: it knows every error type, the config's among them.

@@ -1,27 +1,23 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import {
   assembleBacktest,
   BacktestOutcome,
   BacktestRequest,
   RunOrigin,
   runSymbol,
-  SymbolOutcome,
 } from '@app/backtest';
-import { inSymbolOrder, LaneOutcome, runLane, SymbolQueue } from './symbol-queue';
-import type { SymbolLaneMessage, SymbolLaneTask } from './symbol-thread';
-import { fromThreadError } from './thread-errors';
-
-/** The compiled thread file beside this one (dist/src/cli/backtest/symbol-thread.js). */
-const THREAD_FILE = join(__dirname, 'symbol-thread.js');
+import type { SymbolLaneTask, SymbolStage } from './symbol-lane-protocol';
+import { inSymbolOrder, runLane, SymbolQueue } from './symbol-queue';
+import { SymbolThreads } from './symbol-threads';
 
 export interface ParallelBacktestOptions {
   dataRoot: string;
   runId: string;
   origin: RunOrigin;
-  /** Symbols run at once: this thread and threads - 1 worker threads (at most one per symbol). */
+  /** Symbols run at once: this thread and threads - 1 worker threads, one per symbol at most. */
   threads: number;
+  /** The worker threads started for the run (those it does not need end). */
+  symbolThreads: SymbolThreads;
   /** Progress from 0 to 1 (a symbol counts half once loaded) and the symbol that moved it. */
   onProgress?: (fraction: number, symbol: string) => void;
 }
@@ -39,20 +35,19 @@ export async function runBacktestOnThreads(
 ): Promise<BacktestOutcome> {
   const started = performance.now();
   const task: SymbolLaneTask = {
-    kind: 'symbol-lane',
     request,
     dataRoot: options.dataRoot,
     queue: SymbolQueue.allocate(),
   };
-  const queue = new SymbolQueue(task.queue, request.symbols);
   const progress = new SymbolProgress(request.symbols.length, options.onProgress);
-  // Started first: a thread takes a moment to start and load the engine; this one begins at once.
-  const workerThreads = Math.max(0, Math.min(options.threads, request.symbols.length) - 1);
-  const workerLanes = Array.from({ length: workerThreads }, () =>
-    onWorkerThread(task, queue, progress),
+  const { symbolThreads } = options;
+  const workerLanes = symbolThreads.runLanes(
+    task,
+    Math.min(options.threads - 1, symbolThreads.count, request.symbols.length - 1),
+    (stage, symbol) => progress[stage](symbol),
   );
   const thisLane = runLane(
-    queue,
+    new SymbolQueue(task.queue, request.symbols),
     async (symbol) => {
       const outcome = await runSymbol(request, symbol, {
         dataRoot: options.dataRoot,
@@ -67,39 +62,8 @@ export async function runBacktestOnThreads(
   return assembleBacktest(request, inSymbolOrder(lanes.flat()), options, started);
 }
 
-/** A lane on a worker thread of its own; its errors made errors again, of the types they were. */
-function onWorkerThread(
-  task: SymbolLaneTask,
-  queue: SymbolQueue,
-  progress: SymbolProgress,
-): Promise<Array<LaneOutcome<SymbolOutcome, Error>>> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(THREAD_FILE, { workerData: task });
-    worker.on('message', (message: SymbolLaneMessage) => {
-      if (message.kind === 'progress') {
-        progress[message.stage](message.symbol);
-        return;
-      }
-      resolve(
-        message.result.map((entry) =>
-          'error' in entry ? { index: entry.index, error: fromThreadError(entry.error) } : entry,
-        ),
-      );
-    });
-    // The thread itself failed (out of memory, say), with whatever symbol it had taken.
-    worker.once('error', (error: Error) => {
-      queue.fail();
-      reject(new Error(`A backtest thread stopped: ${error.message}`));
-    });
-    worker.once('exit', (code) => {
-      queue.fail();
-      reject(new Error(`A backtest thread ended (exit code ${code}) without its results`));
-    });
-  });
-}
-
 /** Symbols loaded and finished, as a fraction that only rises. */
-class SymbolProgress {
+class SymbolProgress implements Record<SymbolStage, (symbol: string) => void> {
   private readonly loadedSymbols = new Set<string>();
   private readonly finishedSymbols = new Set<string>();
 

@@ -1,23 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { BacktestRequest, runSymbol, SymbolOutcome } from '@app/backtest';
-import { LaneOutcome, runLane, SymbolQueue } from './symbol-queue';
-import { ThreadError, toThreadError } from './thread-errors';
-
-/** What a worker thread of `cli backtest` is started with: the run, and the queue it takes from. */
-export interface SymbolLaneTask {
-  kind: 'symbol-lane';
-  request: BacktestRequest;
-  dataRoot: string;
-  /** The shared memory of the run's SymbolQueue. */
-  queue: Int32Array;
-}
-
-export type SymbolLaneResult = Array<LaneOutcome<SymbolOutcome, ThreadError>>;
-
-/** What the thread posts to the main thread: progress as it goes, then what it did. */
-export type SymbolLaneMessage =
-  | { kind: 'progress'; symbol: string; stage: 'loaded' | 'finished' }
-  | { kind: 'done'; result: SymbolLaneResult };
+import { runSymbol } from '@app/backtest';
+import {
+  SYMBOL_THREAD,
+  SymbolLaneMessage,
+  SymbolLaneResult,
+  SymbolLaneTask,
+} from './symbol-lane-protocol';
+import { runLane, SymbolQueue } from './symbol-queue';
+import { toThreadError } from './thread-errors';
 
 /**
  * A lane of `cli backtest` on a worker thread: takes symbols from the shared queue and runs
@@ -43,12 +33,16 @@ export function runSymbolLane(
   );
 }
 
-// The thread's entry: its task comes with it (workerData), so it starts taking symbols the
-// moment it has loaded, without waiting for the main thread, which may be busy with its own.
+// The thread's entry. Started ahead of the run (SymbolThreads.start), it loads the engine
+// (the imports above) meanwhile, then takes its task from its port: the task reaches it
+// without the main thread's event loop, which may be busy with a symbol of its own.
 const port = parentPort;
-if (port && (workerData as Partial<SymbolLaneTask> | null)?.kind === 'symbol-lane') {
+if (port && (workerData as { kind?: unknown } | null)?.kind === SYMBOL_THREAD) {
   const post = (message: SymbolLaneMessage): void => port.postMessage(message);
-  void runSymbolLane(workerData as SymbolLaneTask, post).then((result) =>
-    post({ kind: 'done', result }),
-  );
+  port.once('message', (task: SymbolLaneTask) => {
+    void runSymbolLane(task, post).then((result) => {
+      post({ kind: 'done', result });
+      port.close();
+    });
+  });
 }

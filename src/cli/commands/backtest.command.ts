@@ -1,4 +1,23 @@
+import { availableParallelism } from 'node:os';
+import type { FlagValues } from '../args';
 import type { CommandDefinition } from '../command';
+
+/**
+ * Worker threads worth starting before the flags are validated: one fewer than the symbols
+ * run at once (this thread is one), as --threads (default: the CPUs) and the symbols given
+ * allow. A wrong guess costs little: the run uses the ones it needs and ends the others.
+ */
+export function workerThreadsFor(flags: FlagValues): number {
+  const threads =
+    flags.threads === undefined ? availableParallelism() : Number.parseInt(String(flags.threads));
+  const symbols = new Set(
+    String(flags.symbols ?? '')
+      .split(',')
+      .map((symbol) => symbol.trim().toUpperCase())
+      .filter((symbol) => symbol !== ''),
+  );
+  return Number.isSafeInteger(threads) ? Math.max(0, Math.min(threads, symbols.size) - 1) : 0;
+}
 
 export const BACKTEST: CommandDefinition = {
   name: 'backtest',
@@ -41,5 +60,16 @@ Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`
     threads: { type: 'string', expects: 'a whole number of threads, 1 or more' },
     json: { type: 'boolean', default: false },
   },
-  load: async () => (await import('./backtest.js')).backtestCommand,
+  load: async (flags) => {
+    // The threads first: each loads the engine while this thread loads its own.
+    const { SymbolThreads } = await import('../backtest/symbol-threads.js');
+    const threads = SymbolThreads.start(workerThreadsFor(flags));
+    try {
+      const { backtestCommand } = await import('./backtest.js');
+      return (values) => backtestCommand(values, threads);
+    } catch (error) {
+      threads.close();
+      throw error;
+    }
+  },
 };

@@ -7,12 +7,15 @@ import {
   BacktestRequest,
   parseBacktestRequest,
   RunFolders,
+  RunOrigin,
   runBacktest,
 } from '@app/backtest';
+import type { AppConfig } from '@app/config';
 import { newRunId, ResultStore } from '@app/storage';
 import { cliConfig } from '../cli-config';
 import { FlagValues, missingFlags } from '../args';
 import { runBacktestOnThreads } from '../backtest/parallel-backtest';
+import { SymbolThreads } from '../backtest/symbol-threads';
 import { BACKTEST } from './backtest.command';
 import { ProgressBar } from '../output/progress-bar';
 import { formatResultTable } from '../output/result-table';
@@ -27,38 +30,19 @@ const FLAG_OF_FIELD: Record<string, string> = {
   end_date: '--end',
 };
 
-export async function backtestCommand(flags: FlagValues): Promise<number> {
-  const config = cliConfig(flags);
-  const { request, threads: threadsAsked } = runOfFlags(flags);
-
-  const runId = newRunId();
+export async function backtestCommand(
+  flags: FlagValues,
+  threads: SymbolThreads = SymbolThreads.start(0),
+): Promise<number> {
   const startedAt = new Date().toISOString();
-  const origin = { executionHost: hostname(), environment: config.environment, workerId: null };
-  const progress = new ProgressBar(process.stderr);
-  let outcome: BacktestOutcome;
+  let run: CompletedRun;
   try {
-    // One thread per symbol at most; with one, no thread is worth starting.
-    const threads = Math.min(threadsAsked, request.symbols.length);
-    outcome =
-      threads > 1
-        ? await runBacktestOnThreads(request, {
-            dataRoot: config.dataRoot,
-            runId,
-            origin,
-            threads,
-            onProgress: (fraction, symbol) => progress.update(fraction, symbol),
-          })
-        : await runBacktest(request, {
-            dataRoot: config.dataRoot,
-            runId,
-            origin,
-            onEvent: (event: BacktestEvent) => {
-              if (event.kind !== 'symbol-started') progress.update(event.progress, event.symbol);
-            },
-          });
+    run = await runOfFlags(flags, threads);
   } finally {
-    progress.done();
+    // The threads the run did not use (all of them when the input was wrong) end here.
+    threads.close();
   }
+  const { config, request, origin, outcome } = run;
   const store = new ResultStore(config.resultsDir);
   const manifest = await new RunFolders(store, origin).completed(request, outcome, {
     created_at: startedAt,
@@ -74,12 +58,52 @@ export async function backtestCommand(flags: FlagValues): Promise<number> {
   return 0;
 }
 
+interface CompletedRun {
+  config: AppConfig;
+  request: BacktestRequest;
+  origin: RunOrigin;
+  outcome: BacktestOutcome;
+}
+
+/** Validates the flags and runs the backtest: on this thread alone, or with worker threads. */
+async function runOfFlags(flags: FlagValues, symbolThreads: SymbolThreads): Promise<CompletedRun> {
+  const config = cliConfig(flags);
+  const { request, threads } = requestOfFlags(flags);
+  const origin: RunOrigin = {
+    executionHost: hostname(),
+    environment: config.environment,
+    workerId: null,
+  };
+  const context = { dataRoot: config.dataRoot, runId: newRunId(), origin };
+  const progress = new ProgressBar(process.stderr);
+  try {
+    // One symbol per lane at most; with one lane, no thread is worth using.
+    const outcome =
+      Math.min(threads, request.symbols.length) > 1
+        ? await runBacktestOnThreads(request, {
+            ...context,
+            threads,
+            symbolThreads,
+            onProgress: (fraction, symbol) => progress.update(fraction, symbol),
+          })
+        : await runBacktest(request, {
+            ...context,
+            onEvent: (event: BacktestEvent) => {
+              if (event.kind !== 'symbol-started') progress.update(event.progress, event.symbol);
+            },
+          });
+    return { config, request, origin, outcome };
+  } finally {
+    progress.done();
+  }
+}
+
 /**
  * The validated request and the threads to run it on, or one input error with every problem
  * at once: the missing flags, --params that is not JSON, a bad --threads, and each failing
  * field of the request (named by its flag).
  */
-function runOfFlags(flags: FlagValues): { request: BacktestRequest; threads: number } {
+function requestOfFlags(flags: FlagValues): { request: BacktestRequest; threads: number } {
   const missing = missingFlags(flags, BACKTEST.flags);
   const problems = new ProblemCollector();
   missing.forEach((problem) => problems.add(problem));
