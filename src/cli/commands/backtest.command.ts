@@ -35,8 +35,8 @@ prints a table per symbol and writes the run folder (result.json + manifest.json
   --params JSON        strategy parameters, e.g. '{"vol_ma_window":30}'; defaults fill the rest
   --data-root DIR      market data (default: $DATA_ROOT or ./data)
   --results-dir DIR    where the run folder goes (default: $RESULTS_DIR or DATA_ROOT/tasks)
-  --threads N          load and run the symbols on N threads at once (default: the CPUs);
-                       1 runs them one after the other on the main thread. Same result.
+  --threads N          load and run N symbols at once: this thread and N-1 worker threads
+                       (default: the CPUs); 1 runs them one after the other. Same result.
   --json               print only the result document (JSON) on stdout; messages go to stderr
 
 Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`,

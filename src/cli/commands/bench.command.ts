@@ -4,7 +4,7 @@ const COUNT = 'a whole number, 1 or more';
 
 export const BENCH: CommandDefinition = {
   name: 'bench',
-  summary: 'benchmark the strategies and the Parquet loader',
+  summary: 'benchmark the engine, the whole CLI run and its start-up (DuckDB beside)',
   help: `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N] [--cli]
        cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
 
