@@ -11,6 +11,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY libs ./libs
 COPY apps ./apps
+COPY src ./src
 COPY scripts/copy-build-assets.mjs ./scripts/
 RUN npm run build
 

@@ -27,13 +27,35 @@ export default tseslint.config(
   {
     files: ['libs/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }],
+      'no-restricted-imports': ['error', { patterns: ['**/apps/**', '**/src/cli/**'] }],
+    },
+  },
+  {
+    // The CLI is plain TypeScript over the libraries: no Nest (nor the Nest wiring in
+    // @app/platform), so that it starts in a blink; the apps are processes, not libraries.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@app/platform', message: 'Nest wiring: the CLI uses the plain libraries.' },
+          ],
+          patterns: [
+            { group: ['@nestjs/*'], message: 'The CLI is plain TypeScript: no Nest.' },
+            { group: ['**/apps/**'], message: 'The CLI uses the libraries, never an app.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['libs/strategies/**/*.ts', 'libs/data/**/*.ts', 'libs/common/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@nestjs/*', '**/apps/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@nestjs/*', '**/apps/**', '**/src/cli/**'] },
+      ],
     },
   },
   {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -10,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResultDocument } from '@app/backtest';
+import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
 import { ENTRY, REPO_ROOT } from './support/app-process';
 
 const SAMPLE_DATA = join(REPO_ROOT, 'data');
@@ -25,6 +26,44 @@ function cli(
     encoding: 'utf8',
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs the built CLI's `main` in a fresh Node with a module hook that records every module
+ * resolved (CommonJS and ESM alike), and returns the npm packages among them.
+ */
+function packagesLoadedBy(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  code: number | null;
+  packages: string[];
+  stderr: string;
+} {
+  const script = `
+    const { registerHooks } = require('node:module');
+    const resolved = new Set();
+    registerHooks({ resolve(specifier, context, next) {
+      const result = next(specifier, context);
+      resolved.add(result.url);
+      return result;
+    } });
+    const { main } = require(${JSON.stringify(ENTRY.cli)});
+    main(${JSON.stringify(args)}).then((code) => {
+      process.exitCode = code;
+      process.stderr.write('\\nRESOLVED ' + JSON.stringify([...resolved]) + '\\n');
+    });`;
+  const result = spawnSync(process.execPath, ['-e', script], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', REDIS_URL: 'redis://127.0.0.1:1/0', ...env },
+    encoding: 'utf8',
+  });
+  const [stderr, resolvedJson = '[]'] = result.stderr.split('\nRESOLVED ');
+  const packages = (JSON.parse(resolvedJson) as string[]).flatMap((url) => {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    return match ? [match[1]] : [];
+  });
+  return { code: result.status, packages: [...new Set(packages)].sort(), stderr };
 }
 
 describe('cli (built)', () => {
@@ -191,6 +230,102 @@ describe('cli (built)', () => {
     }
   });
 
+  it('runs symbols on threads with the document a sequential runBacktest gives', async () => {
+    const symbols = ['ETH_BTC', 'DOGE_BTC', 'LTC_BTC', 'ADA_BTC'];
+    const args = [
+      'backtest',
+      '--strategy',
+      'volume_zone_breakout',
+      '--symbols',
+      symbols.join(','),
+      '--timeframe',
+      '5m',
+      '--start',
+      '2018-01-10',
+      '--end',
+      '2018-01-31',
+      '--params',
+      '{"volume_window":30,"top_percentile":0.3}',
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+      '--json',
+    ];
+    const sequential = await runBacktest(
+      parseBacktestRequest({
+        strategy: 'volume_zone_breakout',
+        symbols,
+        timeframe: '5m',
+        start_date: '2018-01-10',
+        end_date: '2018-01-31',
+        params: { volume_window: 30, top_percentile: 0.3 },
+      }),
+      {
+        dataRoot: SAMPLE_DATA,
+        runId: 'sequential',
+        origin: { environment: 'development', executionHost: 'here', workerId: null },
+      },
+    );
+    // Everything but the run's id, its timings and the host it ran on.
+    const comparable = (result: ResultDocument) => ({
+      ...result,
+      run_id: '',
+      execution_time: 0,
+      metadata: { ...result.metadata, execution_date: '', execution_host: '' },
+    });
+    expect(sequential.result.symbols.map((s) => s.symbol)).toEqual([
+      'ETH_BTC',
+      'LTC_BTC',
+      'ADA_BTC',
+    ]);
+    expect(sequential.result.total_signals).toBeGreaterThan(0);
+    for (const threads of ['2', '4']) {
+      const { code, stdout, stderr } = cli([...args, '--threads', threads]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+      expect(comparable(JSON.parse(stdout) as ResultDocument)).toEqual(
+        comparable(sequential.result),
+      );
+    }
+  });
+
+  it('on threads, fails like a sequential run: on the first broken file in the symbols’ order', () => {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'coin-threads-'));
+    try {
+      cpSync(join(SAMPLE_DATA, 'ETH_BTC'), join(dataRoot, 'ETH_BTC'), { recursive: true });
+      for (const symbol of ['BAD1_BTC', 'BAD2_BTC']) {
+        mkdirSync(join(dataRoot, symbol, '5M'), { recursive: true });
+        writeFileSync(join(dataRoot, symbol, '5M', '2018.parquet'), `${symbol} is not parquet`);
+      }
+      const { code, stderr } = cli([
+        'backtest',
+        '--strategy',
+        'volume_long_candle',
+        '--symbols',
+        'ETH_BTC,BAD1_BTC,BAD2_BTC',
+        '--timeframe',
+        '5M',
+        '--start',
+        '2018-01-10',
+        '--end',
+        '2018-01-31',
+        '--data-root',
+        dataRoot,
+        '--results-dir',
+        resultsDir,
+        '--threads',
+        '3',
+      ]);
+      expect(code).toBe(1);
+      expect(stderr).toContain('BAD1_BTC/5M/2018.parquet');
+      expect(stderr).not.toContain('BAD2_BTC');
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(resultsDir)).toEqual([]);
+    } finally {
+      rmSync(dataRoot, { recursive: true, force: true });
+    }
+  });
+
   it('imports a CSV into the layout and reads it back', () => {
     const dataRoot = mkdtempSync(join(tmpdir(), 'coin-import-'));
     try {
@@ -237,10 +372,66 @@ describe('cli (built)', () => {
     }
   });
 
+  it('loads no Nest and no BullMQ: nothing at all for --help, Redis clients only for cleanup', () => {
+    const help = packagesLoadedBy(['--help']);
+    expect(help).toMatchObject({ code: 0, packages: [] });
+
+    const backtest = packagesLoadedBy([
+      ...backtestArgs,
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(backtest.code).toBe(0);
+    // The hook does see what a backtest needs: the Parquet reader.
+    expect(backtest.packages).toContain('hyparquet');
+    expect(backtest.packages.filter((name) => /^(@nestjs\/|bullmq$|ioredis$)/.test(name))).toEqual(
+      [],
+    );
+
+    const cleanup = packagesLoadedBy(['cleanup', '--dry-run', '--results-dir', resultsDir]);
+    expect(cleanup.code).toBe(0);
+    expect(cleanup.packages).toContain('ioredis');
+    expect(cleanup.packages.filter((name) => /^(@nestjs\/|bullmq$)/.test(name))).toEqual([]);
+  });
+
+  it('suggests the flag a typo meant and lists every missing required flag at once (exit 2)', () => {
+    const typo = cli(['backtest', '--stratgy', 'volume_long_candle', '--symbol', 'ETH_BTC']);
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain(
+      'got "--stratgy"; expected a flag of "cli backtest": did you mean --strategy?',
+    );
+    expect(typo.stderr).toContain('did you mean --symbols?');
+
+    const missing = cli(['backtest', '--strategy', 'moon', '--timeframe', '1D']);
+    expect(missing.code).toBe(2);
+    for (const flag of ['--symbols', '--start', '--end']) {
+      expect(missing.stderr).toContain(`${flag}: got nothing; expected`);
+    }
+    // ...beside the problems of the flags that were given.
+    expect(missing.stderr).toContain('--strategy: got "moon"');
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+
+    const importMissing = cli(['import', '--symbol', 'BTC_KRW']);
+    expect(importMissing.code).toBe(2);
+    expect(importMissing.stderr).toContain('--csv: got nothing; expected the path of a CSV file');
+    expect(importMissing.stderr).toContain('--timeframe: got nothing; expected a timeframe');
+  });
+
   it('documents every command and its flags in --help', () => {
     const general = cli(['--help']);
     expect(general.code).toBe(0);
-    for (const command of ['backtest', 'import', 'inventory', 'strategies', 'cleanup', 'bench']) {
+    for (const command of [
+      'backtest',
+      'import',
+      'inventory',
+      'strategies',
+      'cleanup',
+      'bench',
+      'version',
+    ]) {
       expect(general.stdout).toContain(command);
       const help = cli([command, '--help']);
       expect(help.code).toBe(0);
@@ -255,10 +446,22 @@ describe('cli (built)', () => {
       '--end',
       '--params',
       '--data-root',
+      '--threads',
       '--json',
     ]) {
       expect(backtestHelp).toContain(flag);
     }
-    expect(cli(['frobnicate']).code).toBe(2);
+    const typo = cli(['backtst']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('Unknown command "backtst"; did you mean "backtest"?');
+  });
+
+  it('prints the package version for --version and "version"', () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const args of [['--version'], ['-v'], ['version']]) {
+      expect(cli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
   });
 });

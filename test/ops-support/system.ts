@@ -186,7 +186,7 @@ export function run(
   });
 }
 
-/** The built CLI (`node dist/apps/cli/src/main.js ...`). */
+/** The built CLI (`node dist/src/cli/main.js ...`). */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
   return run(process.execPath, [ENTRY.cli, ...args], env);
 }

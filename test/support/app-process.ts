@@ -12,7 +12,7 @@ export const ENTRY = {
   /** `npm start`: the API and a worker in one process. */
   standalone: join(REPO_ROOT, 'dist/apps/standalone/src/main.js'),
   worker: join(REPO_ROOT, 'dist/apps/worker/src/main.js'),
-  cli: join(REPO_ROOT, 'dist/apps/cli/src/main.js'),
+  cli: join(REPO_ROOT, 'dist/src/cli/main.js'),
 } as const;
 
 export interface AppProcess {

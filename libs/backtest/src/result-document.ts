@@ -1,7 +1,11 @@
-import { ResolvedParams, SymbolResult } from '@app/strategies';
+import { ExecutionSettings, PortfolioStats, ResolvedParams, SymbolResult } from '@app/strategies';
 
-/** Version of the result document's shape (SPEC §4). */
-export const RESULT_VERSION = '1.1.0';
+/**
+ * Version of the result document's shape: 1.2.0 adds SPEC §12 (execution, stats, portfolio,
+ * the fills of each signal) and §10.6 (is_active). Readers of older documents take a missing
+ * is_active as true and missing stats/portfolio as not computed.
+ */
+export const RESULT_VERSION = '1.2.0';
 
 export interface FailedSymbol {
   symbol: string;
@@ -14,6 +18,8 @@ export interface ResultDocument {
   run_id: string;
   strategy: string;
   params: ResolvedParams;
+  /** How trades were filled (SPEC §12), every field present. */
+  execution: ExecutionSettings;
   start_date: string;
   end_date: string;
   timeframe: string;
@@ -22,6 +28,8 @@ export interface ResultDocument {
   execution_time: number;
   symbols: SymbolResult[];
   symbols_failed: FailedSymbol[];
+  /** SPEC §12: over the active symbols with equal capital each. */
+  portfolio: PortfolioStats;
   metadata: {
     execution_date: string;
     environment: string;

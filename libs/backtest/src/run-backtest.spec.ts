@@ -12,7 +12,7 @@ import {
 import { getStrategy } from '@app/strategies';
 import { ResultStore } from '@app/storage';
 import { parseBacktestRequest } from './request';
-import { BacktestEvent, runBacktest } from './run-backtest';
+import { assembleBacktest, BacktestEvent, runBacktest, runSymbol } from './run-backtest';
 import { RunFolders } from './run-folders';
 
 const SAMPLE_DATA = join(__dirname, '../../../data');
@@ -99,7 +99,7 @@ describe('runBacktest on the sample data', () => {
       origin: { ...CONTEXT.origin, workerId: 'w1' },
     });
     expect(result).toMatchObject({
-      version: '1.1.0',
+      version: '1.2.0',
       run_id: 'run-1',
       strategy: 'volume_zone_breakout',
       params: {
@@ -126,6 +126,9 @@ describe('runBacktest on the sample data', () => {
     expect(result.total_signals).toBeGreaterThan(0);
     expect(symbolMs).toHaveLength(2);
     expect(candles).toBe(result.symbols[0].candles + result.symbols[1].candles);
+    // A request saying nothing of execution gets SPEC §3's: no costs, overlapping trades.
+    expect(result.execution).toEqual({ fee: 0, slippage: 0, positions: 'overlap' });
+    expect(result.symbols.every((symbol) => symbol.is_active)).toBe(true);
 
     // The per-symbol numbers are the strategy's on the same candles: nothing lost on the way.
     const eth = await loadCandles(
@@ -211,6 +214,60 @@ describe('runBacktest on the sample data', () => {
     expect(finished).toBe(1);
   });
 
+  it('assembles the same document from symbols run one by one, in any order', async () => {
+    const sequential = await runBacktest(request, CONTEXT);
+    // Run concurrently, finishing in whatever order; assembled in the request's order.
+    const outcomes = await Promise.all(
+      [...request.symbols]
+        .reverse()
+        .map((symbol) => runSymbol(request, symbol, { dataRoot: SAMPLE_DATA })),
+    );
+    const assembled = assembleBacktest(request, outcomes.reverse(), CONTEXT, performance.now());
+    const withoutTimings = ({ result, candles }: typeof sequential) => ({
+      ...result,
+      execution_time: 0,
+      metadata: { ...result.metadata, execution_date: '' },
+      candles,
+    });
+    expect(withoutTimings(assembled)).toEqual(withoutTimings(sequential));
+    expect(assembled.symbolMs).toHaveLength(2);
+  });
+
+  it('runSymbol reports a symbol without candles in range as such, after telling its rows', async () => {
+    const loaded: number[] = [];
+    const outcome = await runSymbol(request, 'DOGE_BTC', {
+      dataRoot: SAMPLE_DATA,
+      onLoaded: (rows) => loaded.push(rows),
+    });
+    expect(outcome).toMatchObject({ symbol: 'DOGE_BTC', candles: 0, result: null });
+    expect(loaded).toEqual([0]);
+    expect(() => assembleBacktest(request, [outcome], CONTEXT, 0)).toThrow(NoDataError);
+  });
+
+  it('adds the portfolio over the symbols that have data, with the execution asked for', async () => {
+    const single = parseBacktestRequest({
+      ...request,
+      execution: { fee: '0.001', slippage: 0.0005, positions: 'single' },
+    });
+    const { result } = await runBacktest(single, CONTEXT);
+    expect(result.execution).toEqual({ fee: 0.001, slippage: 0.0005, positions: 'single' });
+    const trades = result.symbols.flatMap((symbol) => symbol.signals);
+    expect(result.portfolio.trades).toBe(trades.length);
+    expect(result.total_signals).toBe(trades.length);
+    // Equal capital each: the mean of the symbols' compounded returns.
+    const finals = result.symbols.map((symbol) => symbol.performance_curve.at(-1)?.equity ?? 1);
+    expect(result.portfolio.total_return_pct).toBeCloseTo(
+      (finals.reduce((a, b) => a + b, 0) / finals.length - 1) * 100,
+      12,
+    );
+    // The account's figures exist with one position per symbol.
+    expect(result.portfolio.max_drawdown_pct).not.toBeNull();
+    for (const signal of trades) {
+      expect(signal.entry_fill).toBe(signal.entry_price * 1.0005);
+      expect(signal.exit_fill).toBe(signal.exit_price * (1 - 0.0005));
+    }
+  });
+
   it('records a run folder whose manifest summarises the result', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'coin-run-'));
     try {
@@ -235,6 +292,10 @@ describe('runBacktest on the sample data', () => {
         10,
       );
       expect(manifest.metadata.duration_ms).toBe(2500);
+      // What the catalogue and history read without opening result.json.
+      expect(manifest.summary.execution_time).toBe(outcome.result.execution_time);
+      expect(manifest.summary.portfolio).toEqual(outcome.result.portfolio);
+      expect(manifest.execution).toEqual(outcome.result.execution);
       expect(JSON.parse(readFileSync(join(dir, runId, 'result.json'), 'utf8'))).toEqual(
         outcome.result,
       );

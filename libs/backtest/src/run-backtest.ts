@@ -10,8 +10,9 @@ import {
 import { CandleFileCache, kstDateRange, loadCandles } from '@app/data';
 import {
   buildSymbolResult,
-  DEFAULT_EXECUTION,
+  computePortfolio,
   getStrategy,
+  PortfolioMember,
   StrategyDefinition,
   StrategySignals,
   SymbolResult,
@@ -52,66 +53,133 @@ export interface BacktestOutcome {
 }
 
 /**
+ * One symbol's part of a run, what the document is assembled from. Plain data, so that it
+ * can come back from a worker thread.
+ */
+export interface SymbolOutcome {
+  symbol: string;
+  /** Candles in range; 0 puts the symbol in `symbols_failed`. */
+  candles: number;
+  /** Its entry of the document; null when it had no candles in range. */
+  result: SymbolResult | null;
+  /** What the document's portfolio needs of it (typed arrays); null without candles. */
+  portfolio: PortfolioMember | null;
+  /** Wall time of its load and strategy, ms. */
+  ms: number;
+}
+
+/** What one symbol's run needs: where the data is, and the run's cache and cancel check. */
+export interface SymbolRunContext {
+  dataRoot: string;
+  cache?: CandleFileCache;
+  isCancelled?: CancellationCheck;
+  /** Called once its candles are loaded, before the strategy runs. */
+  onLoaded?: (rows: number) => void;
+}
+
+/**
  * The one use case: request -> load each symbol's candles -> run the strategy -> the result
  * document (SPEC §4). Symbols without candles in range go to `symbols_failed`; when no symbol
- * has any, the run fails with `NoDataError`. The worker, the CLI and the tests all call this.
+ * has any, the run fails with `NoDataError`. The worker, the CLI and the tests all call this;
+ * the CLI's threads run `runSymbol` per symbol and `assembleBacktest` over them, as this does.
  */
 export async function runBacktest(
   request: BacktestRequest,
   context: BacktestContext,
 ): Promise<BacktestOutcome> {
   const started = performance.now();
-  const strategy = getStrategy(request.strategy);
-  if (!strategy) throw new Error(`Strategy ${request.strategy} is not registered`);
-  const range = kstDateRange(request.start_date, request.end_date);
   const { isCancelled, onEvent } = context;
   const total = request.symbols.length;
-  const symbols: SymbolResult[] = [];
-  const failed: FailedSymbol[] = [];
-  const symbolMs: number[] = [];
-  let candlesRead = 0;
-
+  const outcomes: SymbolOutcome[] = [];
   for (const [offset, symbol] of request.symbols.entries()) {
     throwIfCancelled(isCancelled);
-    const symbolStarted = performance.now();
     onEvent?.({ kind: 'symbol-started', symbol, index: offset + 1, total });
-    const candles = await loadCandles(context.dataRoot, symbol, request.timeframe, range, {
-      isCancelled,
+    const outcome = await runSymbol(request, symbol, {
+      dataRoot: context.dataRoot,
       cache: context.cache,
+      isCancelled,
+      onLoaded: (rows) =>
+        onEvent?.({ kind: 'data-loaded', symbol, rows, progress: (offset + 0.5) / total }),
     });
-    candlesRead += candles.length;
-    onEvent?.({
-      kind: 'data-loaded',
-      symbol,
-      rows: candles.length,
-      progress: (offset + 0.5) / total,
-    });
-    let signalCount = 0;
-    if (candles.length === 0) {
-      failed.push({ symbol, reason: `No candles in range ${describeRange(request)}` });
-    } else {
-      const { result: symbolResult } = buildSymbolResult(
-        symbol,
-        candles,
-        runOnData(strategy, candles, request, symbol, isCancelled),
-        DEFAULT_EXECUTION,
-        request.timeframe,
-      );
-      symbols.push(symbolResult);
-      signalCount = symbolResult.samples;
-      symbolMs.push(performance.now() - symbolStarted);
-    }
-    const progress = (offset + 1) / total;
+    outcomes.push(outcome);
     onEvent?.({
       kind: 'symbol-finished',
       symbol,
       index: offset + 1,
       total,
-      signals: signalCount,
-      progress,
+      signals: outcome.result?.samples ?? 0,
+      progress: (offset + 1) / total,
     });
   }
+  return assembleBacktest(request, outcomes, context, started);
+}
 
+/** Loads one symbol's candles in the request's range and runs the strategy over them. */
+export async function runSymbol(
+  request: BacktestRequest,
+  symbol: string,
+  context: SymbolRunContext,
+): Promise<SymbolOutcome> {
+  const started = performance.now();
+  const strategy = getStrategy(request.strategy);
+  if (!strategy) throw new Error(`Strategy ${request.strategy} is not registered`);
+  const { isCancelled } = context;
+  const candles = await loadCandles(
+    context.dataRoot,
+    symbol,
+    request.timeframe,
+    kstDateRange(request.start_date, request.end_date),
+    { isCancelled, cache: context.cache },
+  );
+  context.onLoaded?.(candles.length);
+  const run =
+    candles.length === 0
+      ? null
+      : buildSymbolResult(
+          symbol,
+          candles,
+          runOnData(strategy, candles, request, symbol, isCancelled),
+          request.execution,
+          request.timeframe,
+        );
+  return {
+    symbol,
+    candles: candles.length,
+    result: run?.result ?? null,
+    portfolio: run?.portfolio ?? null,
+    ms: performance.now() - started,
+  };
+}
+
+/**
+ * The result document of a run from its symbols' outcomes, in the request's symbol order:
+ * the one definition of the document, whether the symbols ran here one after the other or
+ * on threads. `startedAt` is the run's `performance.now()` at its start, on this thread.
+ */
+export function assembleBacktest(
+  request: BacktestRequest,
+  outcomes: readonly SymbolOutcome[],
+  context: Pick<BacktestContext, 'runId' | 'origin'>,
+  startedAt: number,
+): BacktestOutcome {
+  const symbols: SymbolResult[] = [];
+  const members: PortfolioMember[] = [];
+  const failed: FailedSymbol[] = [];
+  const symbolMs: number[] = [];
+  let candlesRead = 0;
+  for (const outcome of outcomes) {
+    candlesRead += outcome.candles;
+    if (outcome.result && outcome.portfolio) {
+      symbols.push(outcome.result);
+      members.push(outcome.portfolio);
+      symbolMs.push(outcome.ms);
+    } else {
+      failed.push({
+        symbol: outcome.symbol,
+        reason: `No candles in range ${describeRange(request)}`,
+      });
+    }
+  }
   if (symbols.length === 0) {
     throw new NoDataError(
       `No data found for symbols [${request.symbols.join(', ')}] in range ${describeRange(request)}`,
@@ -122,13 +190,16 @@ export async function runBacktest(
     run_id: context.runId,
     strategy: request.strategy,
     params: request.params,
+    execution: request.execution,
     start_date: request.start_date,
     end_date: request.end_date,
     timeframe: request.timeframe,
     total_signals: symbols.reduce((sum, symbol) => sum + symbol.samples, 0),
-    execution_time: roundSeconds((performance.now() - started) / 1000),
+    execution_time: roundSeconds((performance.now() - startedAt) / 1000),
     symbols,
     symbols_failed: failed,
+    // Every symbol is active when the run writes its result (SPEC §10.6).
+    portfolio: computePortfolio(members, request.execution, request.timeframe),
     metadata: {
       execution_date: new Date().toISOString(),
       environment: context.origin.environment,

@@ -120,6 +120,8 @@ export function summarizeOutcome(outcome: BacktestOutcome): RunSummary {
     average_execution_time_per_symbol_ms:
       symbolMs.length > 0 ? round3(totalMs / symbolMs.length) : 0,
     avg_return: trades > 0 ? returnSum / trades : null,
+    execution_time: result.execution_time,
+    portfolio: { ...result.portfolio },
   };
 }
 

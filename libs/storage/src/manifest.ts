@@ -12,6 +12,9 @@ export interface ResultFileEntry {
   checksum: string;
 }
 
+/** SPEC §12's portfolio figures by name (null when undefined): what the catalogue indexes. */
+export type PortfolioFigures = Readonly<Record<string, number | null>>;
+
 export interface RunSummary {
   total_signals: number;
   symbols_processed: number;
@@ -22,6 +25,13 @@ export interface RunSummary {
    * Not in SPEC §7's list: kept here so /history can filter by return without opening results.
    */
   avg_return: number | null;
+  /**
+   * Not in §7 either: the result document's execution_time (s) and its portfolio (§12), so
+   * the catalogue and history need no result.json. Null for runs without a result, and
+   * absent in manifests written before part two.
+   */
+  execution_time: number | null;
+  portfolio: PortfolioFigures | null;
 }
 
 /** manifest.json: SPEC §7, one per run folder, written last so its presence means "finished". */
@@ -53,4 +63,6 @@ export const EMPTY_SUMMARY: RunSummary = {
   symbols_failed: 0,
   average_execution_time_per_symbol_ms: 0,
   avg_return: null,
+  execution_time: null,
+  portfolio: null,
 };

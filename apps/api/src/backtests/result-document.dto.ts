@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FailedSymbol, RESULT_VERSION, ResultDocument } from '@app/backtest';
 import {
   EquityPoint,
+  PortfolioStats,
   ResolvedParams,
   SignalRecord,
   SymbolResult,
@@ -55,6 +56,111 @@ export class EquityPointDto implements EquityPoint {
   equity!: number;
 }
 
+/** A SPEC §12 figure: a number, or null where it is undefined or not finite. */
+function Figure(description: string, example: number | null): PropertyDecorator {
+  return ApiProperty({ type: 'number', nullable: true, example, description });
+}
+
+const NULL_WITH_OVERLAP = ' Only with positions single (null with overlap).';
+
+/** The figures a symbol and the portfolio share, described once (units in the descriptions). */
+class TradeFiguresDto {
+  @Figure('(E_k − 1)·100: the trades compounded, percent', 1.45)
+  total_return_pct!: number | null;
+
+  @Figure('Largest trade return, percent (null without trades)', 0.9)
+  best_trade_pct!: number | null;
+
+  @Figure('Smallest trade return, percent (null without trades)', -0.6)
+  worst_trade_pct!: number | null;
+
+  @Figure('Σ positive r / |Σ negative r| (null without a losing trade)', 1.9)
+  profit_factor!: number | null;
+
+  @Figure('System quality number √k·mean(r)/stdev(r) (null below 2 trades or equal returns)', 1.1)
+  sqn!: number | null;
+
+  @Figure(
+    `Annualised return of the account's daily equity (365 a year), percent.${NULL_WITH_OVERLAP}`,
+    null,
+  )
+  return_ann_pct!: number | null;
+
+  @Figure(`Annualised volatility of daily returns, percent.${NULL_WITH_OVERLAP}`, null)
+  volatility_ann_pct!: number | null;
+
+  @Figure(`mean(d)/stdev(d)·√365 of daily returns, risk-free 0.${NULL_WITH_OVERLAP}`, null)
+  sharpe!: number | null;
+
+  @Figure(`mean(d)/downside deviation·√365.${NULL_WITH_OVERLAP}`, null)
+  sortino!: number | null;
+
+  @Figure(
+    `Largest fall of the account's equity below its peak, over every bar, percent.${NULL_WITH_OVERLAP}`,
+    null,
+  )
+  max_drawdown_pct!: number | null;
+
+  @Figure(`return_ann / max_drawdown.${NULL_WITH_OVERLAP}`, null)
+  calmar!: number | null;
+
+  @Figure(
+    `Longest drawdown stretch, seconds (backtesting.py's definition).${NULL_WITH_OVERLAP}`,
+    null,
+  )
+  max_drawdown_duration_s!: number | null;
+}
+
+export class SymbolStatsDto extends TradeFiguresDto implements SymbolStats {
+  @ApiProperty({ example: 12, description: 'Trades taken' })
+  trades!: number;
+
+  @ApiProperty({
+    example: 0,
+    description: 'Signals not taken because a trade was open (positions single; 0 with overlap)',
+  })
+  signals_skipped!: number;
+
+  @Figure('max over trades of (1 − E_m / max E)·100: the compounded drawdown, percent', 0.8)
+  compounded_max_drawdown_pct!: number | null;
+
+  @Figure('(close[n−1] − close[0]) / close[0]·100: buying and holding, percent', -3.2)
+  buy_hold_return_pct!: number | null;
+
+  @Figure('Share of bars inside a trade, percent', 0.4)
+  exposure_pct!: number | null;
+
+  @Figure('Compounded annual growth over the candles’ span (365.25 days a year), percent', 27.1)
+  cagr_pct!: number | null;
+}
+
+export class PortfolioDto extends TradeFiguresDto implements PortfolioStats {
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 21,
+    description: 'Trades of the active symbols (null when no symbol is active)',
+  })
+  trades!: number | null;
+
+  @Figure('Share of those trades with r > 0, 0..1', 0.55)
+  win_rate!: number | null;
+
+  @Figure('Mean trade return, percent', 0.07)
+  avg_return!: number | null;
+}
+
+export class ExecutionDto {
+  @ApiProperty({ example: 0.001, description: 'Fraction of notional per fill (0.001 = 0.1%)' })
+  fee!: number;
+
+  @ApiProperty({ example: 0.0005, description: 'Fraction of price per fill' })
+  slippage!: number;
+
+  @ApiProperty({ enum: ['overlap', 'single'], example: 'overlap' })
+  positions!: 'overlap' | 'single';
+}
+
 export class SymbolResultDto implements SymbolResult {
   @ApiProperty({ example: 'ETH_BTC' })
   symbol!: string;
@@ -83,32 +189,8 @@ export class SymbolResultDto implements SymbolResult {
   @ApiProperty({ example: 1 })
   avg_hold_bars!: number;
 
-  @ApiProperty({
-    type: 'object',
-    additionalProperties: { type: 'number', nullable: true },
-    description: 'SPEC §12 statistics; a figure that is undefined or not finite is null',
-    example: {
-      trades: 12,
-      signals_skipped: 0,
-      total_return_pct: 1.45,
-      compounded_max_drawdown_pct: 0.8,
-      best_trade_pct: 0.9,
-      worst_trade_pct: -0.6,
-      profit_factor: 1.9,
-      sqn: 1.1,
-      buy_hold_return_pct: -3.2,
-      exposure_pct: 0.4,
-      cagr_pct: 27.1,
-      return_ann_pct: null,
-      volatility_ann_pct: null,
-      sharpe: null,
-      sortino: null,
-      max_drawdown_pct: null,
-      calmar: null,
-      max_drawdown_duration_s: null,
-    },
-  })
-  stats!: SymbolStats;
+  @ApiProperty({ type: SymbolStatsDto, description: 'SPEC §12 statistics of this symbol' })
+  stats!: SymbolStatsDto;
 
   @ApiProperty({ type: [SignalDto] })
   signals!: SignalDto[];
@@ -156,6 +238,9 @@ export class ResultDocumentDto implements ResultDocument {
   })
   params!: ResolvedParams;
 
+  @ApiProperty({ type: ExecutionDto, description: 'How trades were filled (SPEC §12)' })
+  execution!: ExecutionDto;
+
   @ApiProperty({ format: 'date', example: '2018-01-10' })
   start_date!: string;
 
@@ -176,6 +261,13 @@ export class ResultDocumentDto implements ResultDocument {
 
   @ApiProperty({ type: [FailedSymbolDto], description: 'Symbols without candles in the range' })
   symbols_failed!: FailedSymbolDto[];
+
+  @ApiProperty({
+    type: PortfolioDto,
+    description:
+      'SPEC §12: the active symbols with equal capital each (every figure null when none is active)',
+  })
+  portfolio!: PortfolioDto;
 
   @ApiProperty({ type: ResultMetadataDto })
   metadata!: ResultMetadataDto;

@@ -80,7 +80,7 @@ export interface QueueBenchReport {
 const NOOP_WORKER_ROLE = 'QUEUE_BENCH_NOOP_WORKER';
 const NOOP_QUEUE = 'bench-noop';
 const BACKTEST_QUEUE_NAME = 'bench-backtests';
-const WORKER_MAIN = join(__dirname, '..', '..', '..', 'worker', 'src', 'main.js');
+const WORKER_MAIN = join(__dirname, '..', '..', '..', 'apps', 'worker', 'src', 'main.js');
 const BENCH_SYMBOL = 'BENCH_BTC';
 /** Four KST days of five-minute candles: 1,152 candles per task. */
 const BENCH_TASK: BacktestRequest = parseBacktestRequest({

@@ -1,29 +1,10 @@
 import { InvalidInputError } from '@app/common';
-import { loadConfig } from '@app/config';
 import { listInventory } from '@app/data';
-import { parseFlags } from '../args';
+import { cliConfig } from '../cli-config';
+import { FlagValues } from '../args';
 
-export const INVENTORY_HELP = `Usage: cli inventory [--symbol S] [--timeframe TF] [--year YYYY] [--data-root DIR] [--json]
-
-Lists the Parquet files under the data root: symbol, timeframe, year, rows, first and last
-candle (UTC) and size. Unreadable files are listed with their error.`;
-
-export async function inventoryCommand(args: string[]): Promise<number> {
-  const flags = parseFlags(
-    args,
-    {
-      symbol: { type: 'string' },
-      timeframe: { type: 'string' },
-      year: { type: 'string' },
-      'data-root': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    'inventory',
-  );
-  const config = loadConfig({
-    ...process.env,
-    ...(typeof flags['data-root'] === 'string' && { DATA_ROOT: flags['data-root'] }),
-  });
+export async function inventoryCommand(flags: FlagValues): Promise<number> {
+  const config = cliConfig(flags);
   const year = typeof flags.year === 'string' ? Number(flags.year) : undefined;
   if (year !== undefined && !Number.isInteger(year))
     throw InvalidInputError.of('--year', flags.year, 'a year such as 2024');

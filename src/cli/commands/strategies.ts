@@ -1,12 +1,7 @@
 import { listStrategies } from '@app/strategies';
-import { parseFlags } from '../args';
+import { FlagValues } from '../args';
 
-export const STRATEGIES_HELP = `Usage: cli strategies [--json]
-
-Lists the strategies with each parameter's type, default, allowed range and meaning.`;
-
-export function strategiesCommand(args: string[]): number {
-  const flags = parseFlags(args, { json: { type: 'boolean', default: false } }, 'strategies');
+export function strategiesCommand(flags: FlagValues): number {
   const strategies = listStrategies();
   if (flags.json) {
     process.stdout.write(

@@ -1,8 +1,6 @@
 import { describeProblem, InvalidInputError, NoDataError } from '@app/common';
 import { ConfigError } from '@app/config';
-
-/** Exit codes of every command (README "CLI"). */
-export const EXIT = { ok: 0, failure: 1, invalidInput: 2, noData: 3 } as const;
+import { EXIT } from './exit-codes';
 
 /** The exit code and the message a user sees for an error; never a stack trace. */
 export function describeCliError(error: unknown): { code: number; message: string } {

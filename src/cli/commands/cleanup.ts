@@ -1,42 +1,13 @@
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { InvalidInputError } from '@app/common';
-import { AppConfig, loadConfig, redisOptions } from '@app/config';
+import { AppConfig, redisOptions } from '@app/config';
 import { cleanupRuns, ResultStore } from '@app/storage';
 import { ACTIVE_STATUSES, TaskStateStore } from '@app/task-state';
-import { parseFlags } from '../args';
+import { cliConfig } from '../cli-config';
+import { FlagValues } from '../args';
 
-export const CLEANUP_HELP = `Usage: cli cleanup [--ttl-days N] [--dry-run] [--data-root DIR] [--results-dir DIR] [--json]
-
-Deletes run folders under RESULTS_DIR past their time to live (SPEC §8), by the time the run
-finished: completed runs older than N days (default $TASK_RESULT_TTL_DAYS = 7), failed and
-cancelled runs older than min(N, $FAILED_TASK_TTL_DAYS = 1). Prints what it deletes (count, MB).
-A folder of a task that is still queued or running is never deleted: when Redis is reachable
-the task states are checked; folders without a manifest are kept until the job timeout has
-passed in any case.
-
-  --ttl-days N       days to keep completed runs (a number, 0 or more)
-  --dry-run          only list what would be deleted
-  --data-root DIR    market data root (RESULTS_DIR defaults to DATA_ROOT/tasks)
-  --results-dir DIR  the results folder itself
-  --json             print the report as JSON`;
-
-export async function cleanupCommand(args: string[]): Promise<number> {
-  const flags = parseFlags(
-    args,
-    {
-      'ttl-days': { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      'data-root': { type: 'string' },
-      'results-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    'cleanup',
-  );
-  const config = loadConfig({
-    ...process.env,
-    ...(typeof flags['data-root'] === 'string' && { DATA_ROOT: flags['data-root'] }),
-    ...(typeof flags['results-dir'] === 'string' && { RESULTS_DIR: flags['results-dir'] }),
-  });
+export async function cleanupCommand(flags: FlagValues): Promise<number> {
+  const config = cliConfig(flags);
   const ttlText = flags['ttl-days'];
   const ttlDays = typeof ttlText === 'string' ? Number(ttlText) : config.taskResultTtlDays;
   if (
@@ -91,6 +62,8 @@ export async function cleanupCommand(args: string[]): Promise<number> {
 
 /** A Redis connection if one answers within a second; the CLI works without Redis. */
 async function connectIfReachable(config: AppConfig): Promise<Redis | undefined> {
+  // Loaded here, not at the top: no other command needs a Redis client.
+  const { Redis } = await import('ioredis');
   const redis = new Redis({
     ...redisOptions(config.redis),
     lazyConnect: true,

@@ -1,0 +1,43 @@
+import type { CommandDefinition } from '../command';
+
+const COUNT = 'a whole number, 1 or more';
+
+export const BENCH: CommandDefinition = {
+  name: 'bench',
+  summary: 'benchmark the engine, the whole CLI run and its start-up (DuckDB beside)',
+  help: `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N] [--cli]
+       cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
+
+Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
+  strategies             candles/s of each strategy on in-memory arrays, one thread
+  parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s; also the
+                         same year as DuckDB writes it (nullable columns, snappy and zstd)
+  versus_duckdb          volume_long_candle over --files one-year files (default 10): the
+                         engine on one thread against DuckDB's SQL on all cores, same files,
+                         and the whole CLI run (node dist/src/cli/main.js backtest ..., its
+                         own process, all cores) against the same DuckDB query
+  cli_startup            node dist/src/cli/main.js --help against node -e '' (3 x --runs each)
+--cli: only the last two (npm run bench:cli). Built entry needed: npm run bench builds first.
+Medians of --runs runs (default 7). Not a test: figures depend on the machine and its load.
+
+With --queue (needs redis-server on the PATH and a build; starts its own private Redis):
+the queue's overhead side by side on one Redis: BullMQ alone running --tasks no-op jobs
+(default 1000) against the real worker app running as many small backtests (one symbol,
+1,152 five-minute candles) submitted as the API submits them; tasks/s, their ratio, and
+submit-to-completed latency p50/p99 over --latency-tasks (default 200) run one at a time.
+Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).`,
+  flags: {
+    runs: { type: 'string', default: '7', expects: COUNT },
+    candles: { type: 'string', default: '525600', expects: COUNT },
+    seed: { type: 'string', default: '42', expects: COUNT },
+    files: { type: 'string', default: '10', expects: COUNT },
+    cli: { type: 'boolean', default: false },
+    queue: { type: 'boolean', default: false },
+    tasks: { type: 'string', default: '1000', expects: COUNT },
+    'latency-tasks': { type: 'string', default: '200', expects: COUNT },
+    rounds: { type: 'string', default: '3', expects: COUNT },
+    concurrency: { type: 'string', expects: COUNT },
+    'results-dir': { type: 'string', expects: 'a directory' },
+  },
+  load: async () => (await import('./bench.js')).benchCommand,
+};

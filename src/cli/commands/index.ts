@@ -1,0 +1,19 @@
+import type { CommandDefinition } from '../command';
+import { BACKTEST } from './backtest.command';
+import { BENCH } from './bench.command';
+import { CLEANUP } from './cleanup.command';
+import { IMPORT } from './import.command';
+import { INVENTORY } from './inventory.command';
+import { STRATEGIES } from './strategies.command';
+import { VERSION } from './version.command';
+
+/** Every command, in the order `cli --help` lists them. Definitions only: nothing heavy. */
+export const COMMANDS: readonly CommandDefinition[] = [
+  BACKTEST,
+  IMPORT,
+  INVENTORY,
+  STRATEGIES,
+  CLEANUP,
+  BENCH,
+  VERSION,
+];
