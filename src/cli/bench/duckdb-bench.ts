@@ -249,10 +249,7 @@ export async function connectDuckDb(): Promise<
 }
 
 /** SPEC §3's volume_long_candle and its metrics as SQL: the same work, per symbol. */
-function volumeLongCandleSql(
-  dataRoot: string,
-  params: ResolvedParams,
-): string {
+function volumeLongCandleSql(dataRoot: string, params: ResolvedParams): string {
   const window = Number(params.vol_ma_window);
   const multiplier = Number(params.vol_multiplier);
   const body = Number(params.body_pct);

@@ -69,7 +69,7 @@ export class BacktestRequestDto {
     ...requestParamsSchema(),
     example: EXAMPLE_BACKTEST_REQUEST.params,
     description:
-      "The chosen strategy's parameters; omitted ones take their defaults (GET /api/strategies lists each one's type and range). A number typed into a form may come as a plain decimal string (\"20\", \"0.5\"), a boolean as \"true\"/\"false\".",
+      'The chosen strategy\'s parameters; omitted ones take their defaults (GET /api/strategies lists each one\'s type and range). A number typed into a form may come as a plain decimal string ("20", "0.5"), a boolean as "true"/"false".',
   })
   @SatisfiesLibraryRule(checkParams)
   params?: Record<string, unknown>;

@@ -66,7 +66,8 @@ describe('backtest request validation', () => {
       {
         field: 'body',
         value: ['volume_long_candle'],
-        allowed: 'a JSON object with strategy, params, execution, symbols, timeframe, start_date, end_date',
+        allowed:
+          'a JSON object with strategy, params, execution, symbols, timeframe, start_date, end_date',
       },
     ]);
   });
