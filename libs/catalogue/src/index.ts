@@ -1,0 +1,2 @@
+export * from './rows';
+export { SCHEMA_VERSION } from './schema';
