@@ -13,6 +13,8 @@ import { SCHEMA_VERSION } from './schema';
 import { appliedMigrations, BACKENDS, useBackend } from './testing/backends';
 import { referenceCleanup, referenceHistory } from './testing/reference';
 
+// Real databases and files, on a machine others share: seconds, not the default 5.
+jest.setTimeout(60_000);
 const NOW = new Date('2026-12-10T12:00:00.000Z');
 
 /**
@@ -261,7 +263,9 @@ describe.each(BACKENDS)('catalogue on %s', (backendName) => {
     const [first] = generateRunManifests(1, { seed: 3, now: NOW });
 
     it('replaces a run on upsert, its symbols following the new row', async () => {
+      expect(first.status).toBe('completed');
       await catalogue.upsertRun(runRowFromManifest(first, 'v1'));
+      expect((await catalogue.history({ limit: 1, offset: 0 })).total).toBe(1);
       const cancelled: CataloguedManifest = {
         ...first,
         status: 'cancelled',
@@ -274,6 +278,14 @@ describe.each(BACKENDS)('catalogue on %s', (backendName) => {
         catalogue.history({ status: 'all', symbol, limit: 10, offset: 0 });
       expect((await bySymbol('ZZZ_KRW')).total).toBe(1);
       expect((await bySymbol(first.symbols[0])).total).toBe(0);
+      // The kept totals (run_counts) follow a status change too.
+      const total = async (status: 'completed' | 'cancelled', symbol?: string) =>
+        (await catalogue.history({ status, symbol, limit: 1, offset: 0 })).total;
+      expect([await total('completed'), await total('cancelled')]).toEqual([0, 1]);
+      expect([await total('cancelled', 'ZZZ_KRW'), await total('completed', 'ZZZ_KRW')]).toEqual([
+        1, 0,
+      ]);
+      expect((await catalogue.counts()).runs).toEqual({ completed: 0, failed: 0, cancelled: 1 });
     });
 
     it('never lets a rebuild write undo a newer row', async () => {
@@ -292,6 +304,15 @@ describe.each(BACKENDS)('catalogue on %s', (backendName) => {
       expect(await catalogue.fingerprints('runs', [first.task_id, sweepId(1)])).toEqual(
         new Map([[first.task_id, 'rebuild']]),
       );
+    });
+
+    it('answers a repeated query afresh once a write has changed its answer', async () => {
+      const query = { status: 'all' as const, symbol: first.symbols[0], limit: 5, offset: 0 };
+      expect(await catalogue.history(query)).toEqual({ items: [], total: 0 });
+      await catalogue.upsertRun(runRowFromManifest(first));
+      expect((await catalogue.history(query)).total).toBe(1);
+      await catalogue.removeRun(first.task_id);
+      expect(await catalogue.history(query)).toEqual({ items: [], total: 0 });
     });
 
     it('removes a run with its symbols', async () => {

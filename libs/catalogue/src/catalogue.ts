@@ -62,6 +62,9 @@ export interface Catalogue {
    */
   indexedKeys(kind: IndexedKind, after: string | null, limit: number): Promise<string[]>;
 
+  /** Refreshes the planner's statistics after many writes; rebuildCatalogue calls it. */
+  optimize(): Promise<void>;
+
   close(): Promise<void>;
 }
 

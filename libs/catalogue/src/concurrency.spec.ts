@@ -10,6 +10,8 @@ import { Sql, SQLITE_DIALECT, SqlStatement } from './sql';
 import { SqlCatalogue } from './sql-catalogue';
 import { useBackend } from './testing/backends';
 
+// Real databases and files, on a machine others share: seconds, not the default 5.
+jest.setTimeout(60_000);
 const NOW = new Date('2026-12-10T12:00:00.000Z');
 const EXECUTOR = join(__dirname, 'sqlite-executor.ts');
 
@@ -31,6 +33,7 @@ async function upsertStatements(runs: RunRow[]): Promise<SqlStatement[][]> {
       batches.push(statements.map((s) => s.render(SQLITE_DIALECT)));
       return Promise.resolve(statements.map(() => 1));
     },
+    optimize: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
   const catalogue = new SqlCatalogue(recorder, 1);
@@ -74,7 +77,11 @@ const WRITER_PROCESS = `
   const [executor, database, batchesFile] = process.argv.slice(1);
   const { SqliteExecutor } = require(executor);
   const batches = JSON.parse(readFileSync(batchesFile, 'utf8'));
-  const sqlite = new SqliteExecutor(database, { busyTimeoutMs: 20, busyGiveUpMs: 60000 });
+  const sqlite = new SqliteExecutor(database, {
+    busyTimeoutMs: 20,
+    busyGiveUpMs: 60000,
+    readCacheEntries: 0,
+  });
   process.stdout.write('ready\\n');
   for (const batch of batches) sqlite.transaction(batch);
   sqlite.close();
@@ -114,6 +121,8 @@ describe('catalogue on sqlite, shared by several processes', () => {
     const batchesFile = join(backend.scratchDir(), 'batches.json');
     await writeFile(batchesFile, JSON.stringify(await upsertStatements(theirs)));
 
+    const everything = { status: 'all' as const, limit: 1, offset: 0 };
+    expect((await catalogue.history(everything)).total).toBe(0);
     const other = nodeProcess(WRITER_PROCESS, [EXECUTOR, options.catalogPath, batchesFile]);
     await printed(other.child, 'ready');
     for (const [index, run] of mine.entries()) {
@@ -123,7 +132,9 @@ describe('catalogue on sqlite, shared by several processes', () => {
     }
     expect(await other.done).toContain('wrote 600');
 
+    // The answers this process had cached are not served once the other process has written.
     const expected = [...mine, ...theirs].map((run) => run.id).sort();
+    expect((await catalogue.history(everything)).total).toBe(expected.length);
     expect(await allIds(catalogue)).toEqual(expected);
     for (const symbol of ['BTC_KRW', 'ETH_BTC']) {
       const page = await catalogue.history({ status: 'all', symbol, limit: 1, offset: 0 });

@@ -21,5 +21,7 @@ export interface SqlDriver {
   queries(statements: readonly Sql[]): Promise<SqlRecord[][]>;
   /** The statements in one write transaction; the number of rows each one changed. */
   transaction(statements: readonly Sql[]): Promise<number[]>;
+  /** Refreshes the planner's statistics after many writes (a rebuild). */
+  optimize(): Promise<void>;
   close(): Promise<void>;
 }

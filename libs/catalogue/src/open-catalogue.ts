@@ -18,6 +18,13 @@ export interface OpenCatalogueOptions {
   busyTimeoutMs?: number;
   /** SQLite: how long a unit of work keeps retrying past that before it fails (default 30 s). */
   busyGiveUpMs?: number;
+  /**
+   * SQLite, thread mode: reader threads beside the writer thread (default 2: a history total
+   * is CPU work, and two run side by side on two cores).
+   */
+  sqliteReaders?: number;
+  /** SQLite: history answers kept until the database changes (default 128; 0: none). */
+  readCacheEntries?: number;
   /** PostgreSQL: connections per process (default 10). */
   poolSize?: number;
 }
@@ -25,6 +32,8 @@ export interface OpenCatalogueOptions {
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 export const DEFAULT_BUSY_GIVE_UP_MS = 30_000;
 export const DEFAULT_POSTGRES_POOL_SIZE = 10;
+export const DEFAULT_READ_CACHE_ENTRIES = 128;
+export const DEFAULT_SQLITE_READERS = 2;
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
@@ -53,8 +62,14 @@ async function openDriver(options: OpenCatalogueOptions): Promise<SqlDriver> {
     });
   }
   await mkdir(dirname(options.catalogPath), { recursive: true });
-  return openSqliteDriver(options.catalogPath, options.sqliteMode ?? 'thread', {
-    busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-    busyGiveUpMs: options.busyGiveUpMs ?? DEFAULT_BUSY_GIVE_UP_MS,
-  });
+  return openSqliteDriver(
+    options.catalogPath,
+    options.sqliteMode ?? 'thread',
+    {
+      busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      busyGiveUpMs: options.busyGiveUpMs ?? DEFAULT_BUSY_GIVE_UP_MS,
+      readCacheEntries: options.readCacheEntries ?? DEFAULT_READ_CACHE_ENTRIES,
+    },
+    options.sqliteReaders ?? DEFAULT_SQLITE_READERS,
+  );
 }

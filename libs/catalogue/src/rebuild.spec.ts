@@ -16,6 +16,8 @@ import {
 import { BACKENDS, useBackend } from './testing/backends';
 import { referenceHistory } from './testing/reference';
 
+// Real databases and files, on a machine others share: seconds, not the default 5.
+jest.setTimeout(60_000);
 const NOW = new Date('2026-12-10T12:00:00.000Z');
 const RUN_COUNT = 300;
 

@@ -74,6 +74,7 @@ export const MAX_OPEN_FILES = 64;
 const DEFAULT_BATCH_SIZE = 500;
 const KEYS_PER_REMOVAL_PAGE = 1_000;
 const UNREADABLE_EXAMPLES = 10;
+const OPTIMIZE_AFTER_CHANGES = 1_000;
 /** A manifest or preset is a few KB; anything this large is not one, and is not read. */
 const MAX_SOURCE_BYTES = 16 * 1024 * 1024;
 
@@ -238,6 +239,9 @@ class Rebuild {
       if (this.stopped()) break;
       await this.removeGone(ENTRY_KINDS[kind]);
     }
+    const { runs } = this.report;
+    // After many writes the planner's statistics are stale: it may pick a poor index.
+    if (runs.indexed + runs.removed > OPTIMIZE_AFTER_CHANGES) await this.catalogue.optimize();
     return this.report;
   }
 

@@ -5,6 +5,7 @@ import {
   CatalogueCounts,
   CleanupCandidate,
   CleanupSelection,
+  HistoryFilters,
   HistoryQuery,
   IndexedKind,
   IndexedRows,
@@ -38,14 +39,8 @@ export class SqlCatalogue implements Catalogue {
   // Runs --------------------------------------------------------------------------------
 
   async upsertRun(row: RunRow): Promise<void> {
-    const runs = TABLES.runs;
-    // A run's symbols are those of its request, the same in every version of its manifest;
-    // the writer's row still drops any the new row lacks, so the index follows the folder.
-    const keepSymbols =
-      row.symbols.length > 0 ? sql` AND symbol NOT IN ${sqlList(row.symbols)}` : sql``;
     await this.driver.transaction([
-      ...insertStatements(runs, [row], onConflictReplace(runs)),
-      sql`DELETE FROM run_symbols WHERE run_seq = (SELECT seq FROM runs WHERE id = ${row.id})${keepSymbols}`,
+      ...insertStatements(TABLES.runs, [row], onConflictReplace(TABLES.runs)),
       ...runSymbolStatements([row]),
     ]);
   }
@@ -71,12 +66,7 @@ export class SqlCatalogue implements Catalogue {
 
   async history(query: HistoryQuery): Promise<ListPage<RunRow>> {
     checkPage(query);
-    const { from, where } = historyFilter(query);
-    const [rows, [count]] = await this.driver.queries([
-      sql`SELECT ${columns(TABLES.runs, 'r')} FROM ${from} ${where}
-          ORDER BY r.finished_at DESC, r.id LIMIT ${query.limit} OFFSET ${query.offset}`,
-      sql`SELECT count(*) AS total FROM ${from} ${where}`,
-    ]);
+    const [rows, [count]] = await this.driver.queries(historyStatements(query));
     return { items: rows.map((row) => TABLES.runs.fromRecord(row)), total: Number(count.total) };
   }
 
@@ -177,7 +167,7 @@ export class SqlCatalogue implements Catalogue {
 
   async counts(): Promise<CatalogueCounts> {
     const [runs, [presets], sweeps] = await this.driver.queries([
-      sql`SELECT status, count(*) AS n FROM runs GROUP BY status`,
+      sql`SELECT status, sum(n) AS n FROM run_counts WHERE symbol = ${''} GROUP BY status`,
       sql`SELECT count(*) AS n FROM presets`,
       sql`SELECT status, count(*) AS n FROM sweeps GROUP BY status`,
     ]);
@@ -226,7 +216,6 @@ export class SqlCatalogue implements Catalogue {
     }
     const rowStatements = statements.length;
     if (kind === 'runs') {
-      // Insert-only and idempotent: the symbols are the same whichever version wins.
       statements.push(...runSymbolStatements(writes.map((write) => write.row as RunRow)));
     }
     const changes = await this.driver.transaction(statements);
@@ -259,36 +248,75 @@ export class SqlCatalogue implements Catalogue {
     return rows.map((row) => String(row.k));
   }
 
+  async optimize(): Promise<void> {
+    await this.driver.optimize();
+  }
+
   async close(): Promise<void> {
     await this.driver.close();
   }
 }
 
-/** FROM and WHERE of a history query: every filter a parameter, none spliced into the text. */
-function historyFilter(query: HistoryQuery): { from: Sql; where: Sql } {
+/**
+ * A history page and its total. Every filter is a parameter, none spliced into the text. The
+ * filters apply to `f`: the runs table, or with a symbol that symbol's rows of run_symbols,
+ * which carry the same filter columns (the page then joins its runs' rows).
+ */
+function historyStatements(query: HistoryQuery): [page: Sql, total: Sql] {
   const conditions: Sql[] = [];
+  if (query.symbol !== undefined) conditions.push(sql`f.symbol = ${query.symbol}`);
   const status = query.status ?? 'completed';
-  if (status !== 'all') conditions.push(sql`r.status = ${status}`);
-  if (query.strategy !== undefined) conditions.push(sql`r.strategy = ${query.strategy}`);
+  if (status !== 'all') conditions.push(sql`f.status = ${status}`);
+  if (query.strategy !== undefined) conditions.push(sql`f.strategy = ${query.strategy}`);
   // Overlap: the run's range reaches into [start_date, end_date].
-  if (query.start_date !== undefined) conditions.push(sql`r.end_date >= ${query.start_date}`);
-  if (query.end_date !== undefined) conditions.push(sql`r.start_date <= ${query.end_date}`);
+  if (query.start_date !== undefined) conditions.push(sql`f.end_date >= ${query.start_date}`);
+  if (query.end_date !== undefined) conditions.push(sql`f.start_date <= ${query.end_date}`);
   // Containment: the run's range lies inside [date_from, date_to].
-  if (query.date_from !== undefined) conditions.push(sql`r.start_date >= ${query.date_from}`);
-  if (query.date_to !== undefined) conditions.push(sql`r.end_date <= ${query.date_to}`);
+  if (query.date_from !== undefined) conditions.push(sql`f.start_date >= ${query.date_from}`);
+  if (query.date_to !== undefined) conditions.push(sql`f.end_date <= ${query.date_to}`);
   // A null avg_return (no trades) compares as unknown in SQL: it never matches a bound.
-  if (query.min_return !== undefined) conditions.push(sql`r.avg_return >= ${query.min_return}`);
-  if (query.max_return !== undefined) conditions.push(sql`r.avg_return <= ${query.max_return}`);
+  if (query.min_return !== undefined) conditions.push(sql`f.avg_return >= ${query.min_return}`);
+  if (query.max_return !== undefined) conditions.push(sql`f.avg_return <= ${query.max_return}`);
   if (query.min_signals !== undefined)
-    conditions.push(sql`r.total_signals >= ${query.min_signals}`);
+    conditions.push(sql`f.total_signals >= ${query.min_signals}`);
   if (query.max_signals !== undefined)
-    conditions.push(sql`r.total_signals <= ${query.max_signals}`);
-  const from =
-    query.symbol === undefined
-      ? sql`runs AS r`
-      : sql`runs AS r JOIN run_symbols AS s ON s.run_seq = r.seq AND s.symbol = ${query.symbol}`;
-  return { from, where: whereClause(conditions) };
+    conditions.push(sql`f.total_signals <= ${query.max_signals}`);
+  const where = whereClause(conditions);
+  const [source, seq] =
+    query.symbol === undefined ? [sql`runs`, sql`f.seq`] : [sql`run_symbols`, sql`f.run_seq`];
+  // The page in two steps: find its rows' keys from the filter columns alone (an index walk,
+  // or a sort of small index entries), then read just those rows, not every match's wide row.
+  const page = sql`SELECT ${columns(TABLES.runs, 'r')} FROM runs AS r JOIN (
+      SELECT ${seq} AS seq, f.finished_at, f.id FROM ${source} AS f ${where}
+      ORDER BY f.finished_at DESC, f.id LIMIT ${query.limit} OFFSET ${query.offset}
+    ) AS p ON r.seq = p.seq ORDER BY p.finished_at DESC, p.id`;
+  return [page, historyTotal(query, source, where)];
 }
+
+/**
+ * The total: from run_counts when the filters are status, strategy and symbol only (what
+ * most pages ask), else a count over the filter columns' best index.
+ */
+function historyTotal(query: HistoryQuery, source: Sql, where: Sql): Sql {
+  const ranged = RANGE_FILTERS.some((filter) => query[filter] !== undefined);
+  if (ranged) return sql`SELECT count(*) AS total FROM ${source} AS f ${where}`;
+  const conditions = [sql`symbol = ${query.symbol ?? ''}`];
+  const status = query.status ?? 'completed';
+  if (status !== 'all') conditions.push(sql`status = ${status}`);
+  if (query.strategy !== undefined) conditions.push(sql`strategy = ${query.strategy}`);
+  return sql`SELECT coalesce(sum(n), 0) AS total FROM run_counts ${whereClause(conditions)}`;
+}
+
+const RANGE_FILTERS = [
+  'start_date',
+  'end_date',
+  'date_from',
+  'date_to',
+  'min_return',
+  'max_return',
+  'min_signals',
+  'max_signals',
+] as const satisfies readonly (keyof HistoryFilters)[];
 
 function whereClause(conditions: readonly Sql[]): Sql {
   return conditions.length === 0 ? sql`` : sql`WHERE ${sqlJoin(conditions, ' AND ')}`;
@@ -317,16 +345,45 @@ function insertStatements<Row>(spec: TableSpec<Row>, rows: readonly Row[], confl
   });
 }
 
-/** The run_symbols rows of the runs (whose rows are written first, in the same transaction). */
+/** The filter columns run_symbols copies from runs (schema.ts). */
+const RUN_SYMBOL_COPIES = [
+  'id',
+  'status',
+  'strategy',
+  'finished_at',
+  'start_date',
+  'end_date',
+  'avg_return',
+  'total_signals',
+].map((column) => id(column));
+
+/**
+ * The run_symbols rows of these runs, made again from their runs rows as they stand after the
+ * statements before (in the same transaction): whichever version of a row won, its symbol rows
+ * copy it. The symbols themselves are the request's, the same in every version of a manifest.
+ */
 function runSymbolStatements(rows: readonly RunRow[]): Sql[] {
+  const deletes = chunks(
+    rows.map((row) => row.id),
+    MAX_VALUES_PER_STATEMENT,
+  ).map(
+    (ids) =>
+      sql`DELETE FROM run_symbols WHERE run_seq IN (SELECT seq FROM runs WHERE id IN ${sqlList(ids)})`,
+  );
   const pairs = rows.flatMap((row) => row.symbols.map((symbol): SqlValue[] => [row.id, symbol]));
-  return chunks(pairs, MAX_VALUES_PER_STATEMENT / 2).map(
+  const copied = sqlJoin(RUN_SYMBOL_COPIES, ', ');
+  const fromRun = sqlJoin(
+    RUN_SYMBOL_COPIES.map((column) => sql`r.${column}`),
+    ', ',
+  );
+  const inserts = chunks(pairs, MAX_VALUES_PER_STATEMENT / 2).map(
     // WHERE true: SQLite's parser needs it between a join's ON and the upsert's ON CONFLICT.
     (chunk) => sql`WITH v (id, symbol) AS (VALUES ${sqlJoin(chunk.map(sqlList), ', ')})
-      INSERT INTO run_symbols (symbol, run_seq)
-      SELECT v.symbol, r.seq FROM v JOIN runs AS r ON r.id = v.id WHERE true
+      INSERT INTO run_symbols (symbol, run_seq, ${copied})
+      SELECT v.symbol, r.seq, ${fromRun} FROM v JOIN runs AS r ON r.id = v.id WHERE true
       ON CONFLICT DO NOTHING`,
   );
+  return [...deletes, ...inserts];
 }
 
 function countsByStatus<S extends string>(

@@ -27,9 +27,10 @@ export async function openSqliteDriver(
   path: string,
   mode: SqliteMode,
   options: SqliteExecutorOptions,
+  readers: number,
 ): Promise<SqlDriver> {
   if (mode === 'inline') return new SqliteInlineDriver(new SqliteExecutor(path, options));
-  return SqliteThreadDriver.open(path, options);
+  return SqliteThreadDriver.open(path, options, readers);
 }
 
 class SqliteInlineDriver implements SqlDriver {
@@ -53,6 +54,10 @@ class SqliteInlineDriver implements SqlDriver {
     return settled(() =>
       this.executor.transaction(statements.map((s) => s.render(SQLITE_DIALECT))),
     );
+  }
+
+  optimize(): Promise<void> {
+    return settled(() => this.executor.optimize());
   }
 
   close(): Promise<void> {
@@ -94,23 +99,95 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/**
+ * The thread driver: one thread writes (transactions, migrations), `readers` threads read,
+ * each with its own connection. WAL lets the readers run side by side with each other and
+ * with the writer; a read sent after a write has resolved sees it (its read transaction
+ * starts after the commit).
+ */
 class SqliteThreadDriver implements SqlDriver {
   readonly dialect = SQLITE_DIALECT;
+
+  static async open(
+    path: string,
+    options: SqliteExecutorOptions,
+    readers: number,
+  ): Promise<SqliteThreadDriver> {
+    const threads = await Promise.allSettled(
+      Array.from({ length: 1 + readers }, () => SqliteThread.open(path, options)),
+    );
+    const opened = threads.flatMap((t) => (t.status === 'fulfilled' ? [t.value] : []));
+    const failed = threads.find((t) => t.status === 'rejected');
+    if (failed) {
+      await Promise.all(opened.map((thread) => thread.close()));
+      throw failed.reason;
+    }
+    return new SqliteThreadDriver(opened[0], opened.slice(1));
+  }
+
+  private constructor(
+    private readonly writer: SqliteThread,
+    private readonly readers: SqliteThread[],
+  ) {}
+
+  async migrate(plan: MigrationPlan): Promise<number> {
+    return (await this.writer.request({ op: 'migrate', plan })) as number;
+  }
+
+  async query(statement: Sql): Promise<SqlRecord[]> {
+    return (await this.reader().request({
+      op: 'query',
+      statement: statement.render(SQLITE_DIALECT),
+    })) as SqlRecord[];
+  }
+
+  async queries(statements: readonly Sql[]): Promise<SqlRecord[][]> {
+    return (await this.reader().request({
+      op: 'queries',
+      statements: statements.map((s) => s.render(SQLITE_DIALECT)),
+    })) as SqlRecord[][];
+  }
+
+  async transaction(statements: readonly Sql[]): Promise<number[]> {
+    return (await this.writer.request({
+      op: 'transaction',
+      statements: statements.map((s) => s.render(SQLITE_DIALECT)),
+    })) as number[];
+  }
+
+  async optimize(): Promise<void> {
+    await this.writer.request({ op: 'optimize' });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.writer, ...this.readers].map((thread) => thread.close()));
+  }
+
+  /** The reader with the least work waiting (the writer when there are none). */
+  private reader(): SqliteThread {
+    let best = this.readers[0] ?? this.writer;
+    for (const reader of this.readers) if (reader.waiting < best.waiting) best = reader;
+    return best;
+  }
+}
+
+/** One worker thread owning one connection; requests are answered in order. */
+class SqliteThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** Set once the thread is gone (closed or died): every later call is refused with it. */
   private stopped: Error | undefined;
 
-  static async open(path: string, options: SqliteExecutorOptions): Promise<SqliteThreadDriver> {
-    const driver = new SqliteThreadDriver();
+  static async open(path: string, options: SqliteExecutorOptions): Promise<SqliteThread> {
+    const thread = new SqliteThread();
     try {
-      await driver.request({ op: 'open', path, options });
+      await thread.request({ op: 'open', path, options });
     } catch (error) {
-      await driver.worker.terminate();
+      await thread.worker.terminate();
       throw error;
     }
-    return driver;
+    return thread;
   }
 
   private constructor() {
@@ -125,29 +202,8 @@ class SqliteThreadDriver implements SqlDriver {
     );
   }
 
-  async migrate(plan: MigrationPlan): Promise<number> {
-    return (await this.request({ op: 'migrate', plan })) as number;
-  }
-
-  async query(statement: Sql): Promise<SqlRecord[]> {
-    return (await this.request({
-      op: 'query',
-      statement: statement.render(SQLITE_DIALECT),
-    })) as SqlRecord[];
-  }
-
-  async queries(statements: readonly Sql[]): Promise<SqlRecord[][]> {
-    return (await this.request({
-      op: 'queries',
-      statements: statements.map((s) => s.render(SQLITE_DIALECT)),
-    })) as SqlRecord[][];
-  }
-
-  async transaction(statements: readonly Sql[]): Promise<number[]> {
-    return (await this.request({
-      op: 'transaction',
-      statements: statements.map((s) => s.render(SQLITE_DIALECT)),
-    })) as number[];
+  get waiting(): number {
+    return this.pending.size;
   }
 
   async close(): Promise<void> {
@@ -160,7 +216,7 @@ class SqliteThreadDriver implements SqlDriver {
     }
   }
 
-  private request(body: RequestBody): Promise<unknown> {
+  request(body: RequestBody): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();
