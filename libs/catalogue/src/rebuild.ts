@@ -261,6 +261,15 @@ class Rebuild {
       throw error;
     }
     let batch: string[] = [];
+    // One batch is read (files, JSON) while the one before is written (the catalogue's
+    // thread, or the database server): the two halves of the work overlap.
+    let writing: Promise<void> = Promise.resolve();
+    const next = async (keys: string[]) => {
+      const writes = await this.readBatch(kind, keys);
+      await writing;
+      writing = this.writeBatch(kind, writes);
+      writing.catch(() => undefined); // its failure is awaited below, not unhandled meanwhile
+    };
     // Leaving the loop early (break, throw) closes the directory.
     for await (const entry of entries) {
       const key = kind.keyOf(entry.name);
@@ -268,11 +277,12 @@ class Rebuild {
         continue;
       batch.push(key);
       if (batch.length < this.settings.batchSize) continue;
-      await this.indexBatch(kind, batch);
+      await next(batch);
       batch = [];
       if (this.stopped()) break;
     }
-    if (batch.length > 0 && !this.stopped()) await this.indexBatch(kind, batch);
+    if (batch.length > 0 && !this.stopped()) await next(batch);
+    await writing;
   }
 
   /** By the entry's own type: a link to a folder is a link, never followed. */
@@ -288,10 +298,11 @@ class Rebuild {
     return type === 'directory' ? stats?.isDirectory() === true : stats?.isFile() === true;
   }
 
-  private async indexBatch<K extends IndexedKind>(
+  /** The writes a batch of keys needs: reads the files of the entries that have no row or a stale one. */
+  private async readBatch<K extends IndexedKind>(
     kind: EntryKind<K>,
     keys: string[],
-  ): Promise<void> {
+  ): Promise<IndexWrite<IndexedRows[K]>[]> {
     const counts = this.report[kind.kind];
     const stored = await this.catalogue.fingerprints(kind.kind, keys);
     const writes: IndexWrite<IndexedRows[K]>[] = [];
@@ -340,6 +351,14 @@ class Rebuild {
         }),
       ),
     );
+    return writes;
+  }
+
+  private async writeBatch<K extends IndexedKind>(
+    kind: EntryKind<K>,
+    writes: IndexWrite<IndexedRows[K]>[],
+  ): Promise<void> {
+    const counts = this.report[kind.kind];
     const written = await this.catalogue.index(kind.kind, writes);
     counts.indexed += written;
     // A write that found a writer's row already there (or newer) leaves that row: unchanged.
