@@ -94,8 +94,8 @@ const MIGRATIONS: readonly { name: string; statements: (t: ColumnTypes) => strin
       )`,
       // History: every query filters by status (unless it asks for all) and orders by
       // finished_at DESC, id. A page walks an index in that order; a total counts an index
-      // range. The filter columns are appended to each index, so that a total with several
-      // filters is counted from the index alone, never from the table's wide rows.
+      // range. The other filter columns (and the page order) are appended to each index, so
+      // that a total or a page's keys come from the index alone, never the table's wide rows.
       `CREATE INDEX runs_by_finish ON runs
         (finished_at DESC, id, status, strategy, avg_return, total_signals, start_date, end_date)`,
       `CREATE INDEX runs_by_status_finish ON runs
@@ -103,13 +103,13 @@ const MIGRATIONS: readonly { name: string; statements: (t: ColumnTypes) => strin
       `CREATE INDEX runs_by_strategy ON runs
         (strategy, status, finished_at DESC, id, avg_return, total_signals, start_date, end_date)`,
       `CREATE INDEX runs_by_return ON runs
-        (status, avg_return, total_signals, start_date, end_date, strategy)`,
+        (status, avg_return, total_signals, start_date, end_date, strategy, finished_at, id)`,
       `CREATE INDEX runs_by_signals ON runs
-        (status, total_signals, avg_return, start_date, end_date, strategy)`,
+        (status, total_signals, avg_return, start_date, end_date, strategy, finished_at, id)`,
       `CREATE INDEX runs_by_start ON runs
-        (status, start_date, end_date, avg_return, total_signals, strategy)`,
+        (status, start_date, end_date, avg_return, total_signals, strategy, finished_at, id)`,
       `CREATE INDEX runs_by_end ON runs
-        (status, end_date, start_date, avg_return, total_signals, strategy)`,
+        (status, end_date, start_date, avg_return, total_signals, strategy, finished_at, id)`,
       // "Runs including this symbol" without parsing JSON: one row per run and symbol, with a
       // copy of the run's filter columns (rewritten with the run's row, in its transaction),
       // so a query by symbol is answered from this table's index alone but for its page's rows.
