@@ -1,3 +1,5 @@
+export { HISTORY_FILTER_MIX } from './bench/catalogue-bench';
+export type { HistoryFilterKind } from './bench/catalogue-bench';
 export * from './bench/run-folders';
 export * from './catalogue';
 export * from './open-catalogue';
