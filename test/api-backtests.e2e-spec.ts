@@ -226,7 +226,7 @@ describe('API backtests end to end (real Redis, real worker)', () => {
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       const document = response.body;
       expect(document).toMatchObject({
-        version: '1.1.0',
+        version: '1.2.0',
         run_id: expect.stringMatching(UUID),
         strategy: 'volume_long_candle',
         params: { vol_ma_window: 20, vol_multiplier: 1.5, body_pct: 0.02, hold_period_bars: 1 },

@@ -102,7 +102,7 @@ describe('cli (built)', () => {
     });
     const result = JSON.parse(stdout) as ResultDocument;
     expect(result).toMatchObject({
-      version: '1.1.0',
+      version: '1.2.0',
       strategy: 'volume_long_candle',
       params: { vol_ma_window: 20, vol_multiplier: 1.2, body_pct: 0.005, hold_period_bars: 1 },
       timeframe: '5M',

@@ -1,3 +1,4 @@
+export * from './catalogue.module';
 export * from './config.module';
 export * from './logger';
 export * from './queue';
