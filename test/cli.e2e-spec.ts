@@ -132,9 +132,73 @@ describe('cli (built)', () => {
       resultsDir,
     ]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/SYMBOL\s+CANDLES\s+TRADES\s+WIN RATE\s+AVG RETURN\s+MAX DRAWDOWN/);
+    expect(stdout).toMatch(
+      /SYMBOL\s+CANDLES\s+TRADES\s+WIN RATE\s+AVG RETURN\s+TOTAL RETURN\s+BUY & HOLD\s+PROFIT FACTOR\s+MAX DRAWDOWN/,
+    );
     expect(stdout).toMatch(/ETH_BTC\s+5,7\d\d\s+\d+\s+[\d.]+%/);
     expect(stdout).toMatch(/LTC_BTC\s+5,7\d\d/);
+    // The portfolio as the TOTAL row: both symbols' candles, every trade.
+    const [folder] = readdirSync(resultsDir);
+    const result = JSON.parse(
+      readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
+    ) as ResultDocument;
+    const total = new RegExp(
+      `^TOTAL\\s+11,520\\s+${result.portfolio.trades}\\s+[\\d.]+%\\s+-?[\\d.]+%\\s+${result.portfolio.total_return_pct!.toFixed(3)}%`,
+      'm',
+    );
+    expect(stdout).toMatch(total);
+    expect(stdout).not.toMatch(/SHARPE/);
+  });
+
+  it('takes --fee, --slippage and --positions, shows Sharpe with single positions and exports the trades', () => {
+    const csv = join(resultsDir, 'trades.csv');
+    const { code, stdout, stderr } = cli([
+      ...backtestArgs,
+      '--fee',
+      '0.001',
+      '--slippage',
+      '0.0005',
+      '--positions',
+      'single',
+      '--export-trades',
+      csv,
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect({ code, stderr: stderr.replace(/\r?[^\n]*\r/g, '') }).toMatchObject({ code: 0 });
+    expect(stdout).toMatch(/execution: fee=0.001 slippage=0.0005 positions=single/);
+    expect(stdout).toMatch(/MAX DRAWDOWN\s+SHARPE/);
+    const folder = readdirSync(resultsDir).find((name) => name !== 'trades.csv')!;
+    const result = JSON.parse(
+      readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
+    ) as ResultDocument;
+    expect(result.execution).toEqual({ fee: 0.001, slippage: 0.0005, positions: 'single' });
+    const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    expect(rows[0]).toBe(
+      'symbol,entry_time,exit_time,entry_price,exit_price,entry_fill,exit_fill,hold_bars,return_pct,confidence',
+    );
+    expect(rows).toHaveLength(result.total_signals + 1);
+    const first = result.symbols[0].signals[0];
+    expect(rows[1].split(',').slice(0, 3)).toEqual([
+      first.symbol,
+      first.timestamp,
+      first.exit_timestamp,
+    ]);
+
+    const bad = cli([
+      ...backtestArgs,
+      '--fee',
+      '0.9',
+      '--positions',
+      'both',
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--fee: got "0.9"; expected a number from 0.0 to 0.05/);
+    expect(bad.stderr).toMatch(/--positions: got "both"; expected one of overlap, single/);
   });
 
   it('exits 2 naming each bad flag, its value and what is allowed, and touches no file', () => {

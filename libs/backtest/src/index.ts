@@ -2,3 +2,4 @@ export * from './request';
 export * from './result-document';
 export * from './run-backtest';
 export * from './run-folders';
+export * from './trades-csv';

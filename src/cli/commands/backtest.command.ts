@@ -33,6 +33,11 @@ prints a table per symbol and writes the run folder (result.json + manifest.json
   --start YYYY-MM-DD   first KST date, inclusive
   --end YYYY-MM-DD     last KST date, inclusive
   --params JSON        strategy parameters, e.g. '{"vol_ma_window":30}'; defaults fill the rest
+  --fee F              fraction of notional per fill, 0 to 0.05 (default 0; 0.001 = 0.1%)
+  --slippage S         fraction of price per fill, 0 to 0.05 (default 0)
+  --positions MODE     overlap (every signal a trade, the default) or single (one open trade
+                       per symbol; adds Sharpe, Sortino, Calmar and the account's drawdown)
+  --export-trades FILE write every trade as CSV (symbol,entry_time,exit_time,...)
   --data-root DIR      market data (default: $DATA_ROOT or ./data)
   --results-dir DIR    where the run folder goes (default: $RESULTS_DIR or DATA_ROOT/tasks)
   --threads N          load and run N symbols at once: this thread and N-1 worker threads
@@ -55,6 +60,10 @@ Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`
     start: { type: 'string', required: true, expects: 'a KST date YYYY-MM-DD' },
     end: { type: 'string', required: true, expects: 'a KST date YYYY-MM-DD' },
     params: { type: 'string', expects: `a JSON object such as '{"vol_ma_window":30}'` },
+    fee: { type: 'string', expects: 'a fraction such as 0.001' },
+    slippage: { type: 'string', expects: 'a fraction such as 0.0005' },
+    positions: { type: 'string', expects: 'overlap or single' },
+    'export-trades': { type: 'string', expects: 'a file path for the trades CSV' },
     'data-root': { type: 'string', expects: 'a directory' },
     'results-dir': { type: 'string', expects: 'a directory' },
     threads: { type: 'string', expects: 'a whole number of threads, 1 or more' },

@@ -1,5 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { FieldProblem, InvalidInputError, ProblemCollector } from '@app/common';
 import {
   BacktestEvent,
@@ -7,11 +7,13 @@ import {
   BacktestRequest,
   parseBacktestRequest,
   RunFolders,
+  ResultDocument,
   RunOrigin,
   runBacktest,
+  tradesCsv,
 } from '@app/backtest';
 import type { AppConfig } from '@app/config';
-import { newRunId, ResultStore } from '@app/storage';
+import { newRunId, ResultStore, writeFileAtomic } from '@app/storage';
 import { cliConfig } from '../cli-config';
 import { FlagValues, missingFlags } from '../args';
 import { runBacktestOnThreads } from '../backtest/parallel-backtest';
@@ -24,6 +26,9 @@ import { formatResultTable } from '../output/result-table';
 const FLAG_OF_FIELD: Record<string, string> = {
   strategy: '--strategy',
   params: '--params',
+  'execution.fee': '--fee',
+  'execution.slippage': '--slippage',
+  'execution.positions': '--positions',
   symbols: '--symbols',
   timeframe: '--timeframe',
   start_date: '--start',
@@ -49,6 +54,9 @@ export async function backtestCommand(
     started_at: startedAt,
   });
   const resultPath = relative(process.cwd(), store.runDir(manifest.task_id)) || '.';
+  const tradesFile =
+    typeof flags['export-trades'] === 'string' ? flags['export-trades'] : undefined;
+  if (tradesFile !== undefined) await exportTrades(tradesFile, outcome.result);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
     process.stderr.write(`Run folder: ${resultPath}\n`);
@@ -116,6 +124,7 @@ function requestOfFlags(flags: FlagValues): { request: BacktestRequest; threads:
     request = parseBacktestRequest({
       strategy: text('strategy'),
       params,
+      execution: executionOfFlags(text),
       symbols: text('symbols')
         ?.split(',')
         .map((symbol) => symbol.trim()),
@@ -134,6 +143,27 @@ function requestOfFlags(flags: FlagValues): { request: BacktestRequest; threads:
   }
   problems.throwIfAny();
   return { request: request!, threads: threads! };
+}
+
+/** The --fee, --slippage and --positions given (as text: the request reads form strings). */
+function executionOfFlags(text: (name: string) => string | undefined): Record<string, string> {
+  const execution: Record<string, string> = {};
+  for (const name of ['fee', 'slippage', 'positions']) {
+    const value = text(name);
+    if (value !== undefined) execution[name] = value;
+  }
+  return execution;
+}
+
+/** --export-trades: the CSV beside nothing else, written whole or not at all. */
+async function exportTrades(file: string, result: ResultDocument): Promise<void> {
+  try {
+    await writeFileAtomic(resolve(file), tradesCsv(result));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw InvalidInputError.of('--export-trades', file, `a file that can be written (${reason})`);
+  }
+  process.stderr.write(`Trades: ${relative(process.cwd(), resolve(file)) || file}\n`);
 }
 
 /** --threads, by default the CPUs this process may use. */
@@ -156,8 +186,13 @@ function parseParamsFlag(value: string | boolean | undefined): unknown {
   }
 }
 
-/** Top-level request fields become the flag names; `params.x` stays (it names the JSON key). */
+/**
+ * Request fields become the flag names (`execution.fee` is --fee); `params.x` stays (it names
+ * the JSON key).
+ */
 function renameField(problem: FieldProblem): FieldProblem {
+  const exact = FLAG_OF_FIELD[problem.field];
+  if (exact) return { ...problem, field: exact };
   const [, name = '', rest = ''] = /^([a-z_]+)(.*)$/.exec(problem.field) ?? [];
   const flag = name === 'params' ? undefined : FLAG_OF_FIELD[name];
   return flag ? { ...problem, field: `${flag}${rest}` } : problem;
