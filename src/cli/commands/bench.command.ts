@@ -10,6 +10,8 @@ export const BENCH: CommandDefinition = {
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
   strategies             candles/s of each strategy on in-memory arrays, one thread
+  statistics_overhead    what SPEC §12 (costs, stats) adds to volume_long_candle + its §3
+                         metrics, overlap and single positions, side by side (target ≤ 1.10)
   parquet_load_one_year  loading one year file (Parquet -> typed arrays), rows/s; also the
                          same year as DuckDB writes it (nullable columns, snappy and zstd)
   versus_duckdb          volume_long_candle over --files one-year files (default 10): the

@@ -5,6 +5,7 @@ import { InvalidInputError } from '@app/common';
 import { FlagValues } from '../args';
 import { benchAgainstDuckDb } from '../bench/duckdb-bench';
 import { benchParquetLoad } from '../bench/parquet-bench';
+import { benchStatistics } from '../bench/statistics-bench';
 import { benchCliStartup } from '../bench/startup-bench';
 import { benchStrategies } from '../bench/strategy-bench';
 
@@ -27,6 +28,7 @@ export async function benchCommand(flags: FlagValues): Promise<number> {
       ? {}
       : {
           strategies: benchStrategies({ candles, runs, seed }),
+          statistics_overhead: benchStatistics({ candles, runs, seed }),
           parquet_load_one_year: await benchParquetLoad({ tmpDir: join(tmpDir, 'parquet'), runs }),
         };
     const versusDuckDb = await benchAgainstDuckDb({
