@@ -1,5 +1,5 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fastify } from 'fastify';
@@ -43,7 +43,12 @@ export interface HttpBenchOptions {
 export interface HttpFigures {
   requests_per_s: number;
   p99_ms: number;
-  rounds: Array<{ requests_per_s: number; p99_ms: number }>;
+  /**
+   * CPU time the server process used per request (user + system, all its threads). Unlike
+   * req/s it hardly moves when other work shares the machine: it says what a request costs.
+   */
+  cpu_us_per_request: number | null;
+  rounds: Array<{ requests_per_s: number; p99_ms: number; cpu_us_per_request: number | null }>;
 }
 
 export interface HttpBenchReport {
@@ -165,6 +170,7 @@ async function writeRunningTask(redisUrl: string): Promise<string> {
 interface Server {
   url: string;
   headers: Record<string, string>;
+  pid: number | undefined;
 }
 
 async function startBareServer(redisUrl: string, children: ChildProcess[]): Promise<Server> {
@@ -175,7 +181,7 @@ async function startBareServer(redisUrl: string, children: ChildProcess[]): Prom
   });
   children.push(child);
   await waitForPort(port, child);
-  return { url: `http://127.0.0.1:${port}`, headers: {} };
+  return { url: `http://127.0.0.1:${port}`, headers: {}, pid: child.pid };
 }
 
 async function startApi(
@@ -208,7 +214,7 @@ async function startApi(
   });
   children.push(child);
   await waitForPort(port, child);
-  return { url: `http://127.0.0.1:${port}`, headers: { 'x-api-key': API_KEY } };
+  return { url: `http://127.0.0.1:${port}`, headers: { 'x-api-key': API_KEY }, pid: child.pid };
 }
 
 /** Both servers must give the same answer, or the comparison would mean nothing. */
@@ -247,25 +253,53 @@ async function loadServer(
   durationS: number,
   connections: number,
 ): Promise<HttpFigures['rounds'][number]> {
+  const cpuBefore = cpuTimeUs(server.pid);
   const result = await autocannon({
     url: `${server.url}${path}`,
     headers: server.headers,
     connections,
     duration: durationS,
   });
+  const cpuAfter = cpuTimeUs(server.pid);
   if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
     throw new Error(
       `${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ` +
         `${result.non2xx} non-2xx answers under load`,
     );
   }
-  return { requests_per_s: Math.round(result.requests.average), p99_ms: result.latency.p99 };
+  const cpuUs = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  return {
+    requests_per_s: Math.round(result.requests.average),
+    p99_ms: result.latency.p99,
+    cpu_us_per_request:
+      cpuUs === null ? null : Math.round((10 * cpuUs) / result.requests.total) / 10,
+  };
+}
+
+/** Linux's USER_HZ: /proc/{pid}/stat counts CPU time in hundredths of a second. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** User + system CPU time of a process (µs), from /proc; null where there is none. */
+function cpuTimeUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (in parentheses, which may hold spaces): utime and stime
+    // are the 14th and 15th fields of the line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
 }
 
 function summarize(rounds: HttpFigures['rounds']): HttpFigures {
+  const cpu = rounds.map((r) => r.cpu_us_per_request);
   return {
     requests_per_s: Math.round(median(rounds.map((r) => r.requests_per_s))),
     p99_ms: median(rounds.map((r) => r.p99_ms)),
+    cpu_us_per_request: cpu.includes(null) ? null : median(cpu as number[]),
     rounds,
   };
 }
