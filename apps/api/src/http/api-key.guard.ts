@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '@app/config';
@@ -9,8 +9,9 @@ export const API_KEY_HEADER = 'x-api-key';
 /** The routes the key protects: everything under /api. `/`, /health*, /docs*, /metrics stay open. */
 const PROTECTED_PATH = /^\/api(?:[/?#]|$)/;
 
+/** One-shot: no Hash object per request, as createHash().update().digest() would build. */
 function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text, 'buffer');
 }
 
 /**
