@@ -113,8 +113,8 @@ export function loggerModule(config: AppConfig, service: string): DynamicModule 
             host: config.executionHost,
             pid: process.pid,
           },
-          redact: ['req.headers["x-api-key"]', 'req.headers.authorization', 'req.headers.cookie'],
-          // A request or response object handed to a log call keeps only these fields.
+          // A request or response handed to a log call keeps only these fields, so no header
+          // (API key, authorization, cookie) ever reaches a line; there is nothing to redact.
           // pino-http would first run pino's own serializers (which copy the headers) and ours
           // on their output; ours alone give the same fields.
           wrapSerializers: false,
