@@ -1,5 +1,5 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fastify } from 'fastify';
@@ -28,6 +28,10 @@ import { median } from './stats';
  * Both answers are compared before anything is measured. Each round runs autocannon with
  * `connections` keep-alive connections for `durationS` against (a), then (b); the figures
  * are medians over `rounds`.
+ *
+ * With `baselineDir` (another checkout, built: a `git worktree` of an older commit), its API
+ * is measured too, in the same rounds right after ours: on a shared machine whose load moves
+ * by half between runs, a before/after comparison only means something within one run.
  */
 export interface HttpBenchOptions {
   rounds: number;
@@ -38,6 +42,8 @@ export interface HttpBenchOptions {
   tmpDir: string;
   /** When set, the API runs under `node --cpu-prof` and writes its profile here on exit. */
   cpuProfileDir?: string;
+  /** A checkout whose built API (dist/apps/api/src/main.js) is measured alongside ours. */
+  baselineDir?: string;
 }
 
 export interface HttpFigures {
@@ -62,6 +68,7 @@ export interface HttpBenchReport {
     api: string;
     bare: string;
     cpu_profile_dir?: string;
+    baseline?: string;
   };
   bare_fastify: HttpFigures;
   status_endpoint: HttpFigures;
@@ -69,6 +76,8 @@ export interface HttpBenchReport {
   ratio: number;
   /** Each round's own ratio, to show the spread. */
   round_ratios: number[];
+  /** The baseline checkout's status endpoint and its ratio, when one was given. */
+  baseline?: { status_endpoint: HttpFigures; ratio: number; round_ratios: number[] };
   targets: { ratio_min: number; met: boolean };
 }
 
@@ -78,7 +87,9 @@ const WARM_UP_S = 2;
 const BARE_SERVER_ROLE = 'HTTP_BENCH_BARE_SERVER_PORT';
 const QUEUE_NAME = 'bench-http';
 const API_KEY = 'http-bench-api-key';
+/** This build's API, and where another checkout keeps its own. */
 const API_MAIN = join(__dirname, '..', '..', '..', 'api', 'src', 'main.js');
+const API_MAIN_IN_CHECKOUT = join('dist', 'apps', 'api', 'src', 'main.js');
 const JSON_TYPE = 'application/json; charset=utf-8';
 const statusPath = (taskId: string): string => `/api/backtests/status/${taskId}`;
 
@@ -101,29 +112,52 @@ export async function benchHttp(options: HttpBenchOptions): Promise<HttpBenchRep
       throw new RangeError(`${name} must be a whole number >= 1, got ${value}`);
     }
   }
+  const baselineMain =
+    options.baselineDir === undefined ? undefined : join(options.baselineDir, API_MAIN_IN_CHECKOUT);
+  if (baselineMain !== undefined && !existsSync(baselineMain)) {
+    throw new Error(
+      `${baselineMain} is missing: build that checkout first (npm ci, npm run build)`,
+    );
+  }
   const autocannon = await loadAutocannon();
   const redis = await startRedis(join(options.tmpDir, 'redis'));
   const children: ChildProcess[] = [];
   try {
     const taskId = await writeRunningTask(redis.url);
     const bare = await startBareServer(redis.url, children);
-    const api = await startApi(redis.url, options, children);
+    const api = await startApi(API_MAIN, redis.url, options, children);
+    const baseline =
+      baselineMain === undefined
+        ? undefined
+        : await startApi(
+            baselineMain,
+            redis.url,
+            { ...options, cpuProfileDir: undefined },
+            children,
+          );
     const path = statusPath(taskId);
     await checkSameAnswer(bare, api, path);
+    if (baseline) await checkSameAnswer(bare, baseline, path);
 
     const load = (server: Server, durationS: number) =>
       loadServer(autocannon, server, path, durationS, options.connections);
-    await load(bare, WARM_UP_S);
-    await load(api, WARM_UP_S);
-    const bareRounds: HttpFigures['rounds'] = [];
-    const apiRounds: HttpFigures['rounds'] = [];
+    const servers = baseline ? [bare, api, baseline] : [bare, api];
+    for (const server of servers) await load(server, WARM_UP_S);
+    const rounds = servers.map((): HttpFigures['rounds'] => []);
     for (let round = 0; round < options.rounds; round++) {
-      bareRounds.push(await load(bare, options.durationS));
-      apiRounds.push(await load(api, options.durationS));
+      for (const [index, server] of servers.entries()) {
+        rounds[index].push(await load(server, options.durationS));
+      }
     }
+    const [bareRounds, apiRounds, baselineRounds] = rounds;
     const bareFigures = summarize(bareRounds);
     const apiFigures = summarize(apiRounds);
     const ratio = round3(apiFigures.requests_per_s / bareFigures.requests_per_s);
+    const ratiosOf = (serverRounds: HttpFigures['rounds']): number[] =>
+      serverRounds.map((figures, round) =>
+        round3(figures.requests_per_s / bareRounds[round].requests_per_s),
+      );
+    const baselineFigures = baselineRounds && summarize(baselineRounds);
     return {
       machine: { node: process.version, cpus: availableParallelism() },
       redis: `private redis-server ${redis.version} on 127.0.0.1`,
@@ -135,13 +169,19 @@ export async function benchHttp(options: HttpBenchOptions): Promise<HttpBenchRep
         api: 'dist/apps/api/src/main.js, API_KEY set, LOG_LEVEL=info (lines to /dev/null)',
         bare: `fastify ${FASTIFY_VERSION} + ioredis HGETALL, the same JSON, no logger`,
         ...(options.cpuProfileDir !== undefined && { cpu_profile_dir: options.cpuProfileDir }),
+        ...(options.baselineDir !== undefined && { baseline: options.baselineDir }),
       },
       bare_fastify: bareFigures,
       status_endpoint: apiFigures,
       ratio,
-      round_ratios: apiRounds.map((figures, round) =>
-        round3(figures.requests_per_s / bareRounds[round].requests_per_s),
-      ),
+      round_ratios: ratiosOf(apiRounds),
+      ...(baselineFigures && {
+        baseline: {
+          status_endpoint: baselineFigures,
+          ratio: round3(baselineFigures.requests_per_s / bareFigures.requests_per_s),
+          round_ratios: ratiosOf(baselineRounds),
+        },
+      }),
       targets: { ratio_min: RATIO_TARGET, met: ratio >= RATIO_TARGET },
     };
   } finally {
@@ -185,6 +225,7 @@ async function startBareServer(redisUrl: string, children: ChildProcess[]): Prom
 }
 
 async function startApi(
+  apiMain: string,
   redisUrl: string,
   options: HttpBenchOptions,
   children: ChildProcess[],
@@ -197,7 +238,7 @@ async function startApi(
     options.cpuProfileDir === undefined
       ? []
       : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
-  const child = spawn(process.execPath, [...nodeArgs, API_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, apiMain], {
     env: {
       PATH: process.env.PATH ?? '',
       ENV_FILE: '',

@@ -11,7 +11,7 @@ import { benchStrategies } from '../bench/strategy-bench';
 
 export const BENCH_HELP = `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N]
        cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
-       cli bench --http [--rounds N] [--duration S] [--connections N] [--cpu-prof DIR]
+       cli bench --http [--rounds N] [--duration S] [--connections N] [--cpu-prof DIR] [--baseline DIR]
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
   strategies             candles/s of each strategy on in-memory arrays, one thread
@@ -33,7 +33,8 @@ GET /api/backtests/status/{id} of the built API (API_KEY set, LOG_LEVEL=info) ag
 Fastify doing the same HGETALL and answering the same JSON, alternately, --connections
 keep-alive connections (default 50) for --duration seconds each (default 5); req/s, their
 ratio and p99 latency, medians of --rounds (default 3). --cpu-prof DIR runs the API under
-node --cpu-prof and leaves its profile in DIR.`;
+node --cpu-prof and leaves its profile in DIR. --baseline DIR also measures the built API
+of another checkout (e.g. a git worktree of an older commit) in the same rounds.`;
 
 export async function benchCommand(args: string[]): Promise<number> {
   const flags = parseFlags(
@@ -48,6 +49,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       'cpu-prof': { type: 'string' },
+      baseline: { type: 'string' },
       tasks: { type: 'string', default: '1000' },
       'latency-tasks': { type: 'string', default: '200' },
       rounds: { type: 'string', default: '3' },
@@ -116,6 +118,7 @@ async function benchHttpCommand(
       durationS: positiveInteger(flags.duration, '--duration'),
       connections: positiveInteger(flags.connections, '--connections'),
       ...(typeof flags['cpu-prof'] === 'string' && { cpuProfileDir: resolve(flags['cpu-prof']) }),
+      ...(typeof flags.baseline === 'string' && { baselineDir: resolve(flags.baseline) }),
       tmpDir,
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
