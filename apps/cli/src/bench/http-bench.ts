@@ -26,8 +26,8 @@ import { median } from './stats';
  * The task hash is written the way the service writes it (TaskStateStore: created, then
  * running at half way), so the status read is the common one: from Redis, no result file.
  * Both answers are compared before anything is measured. Each round runs autocannon with
- * `connections` keep-alive connections for `durationS` against (a), then (b); the figures
- * are medians over `rounds`.
+ * `connections` keep-alive connections for `durationS` against (a), then (b) (the next round
+ * (b) then (a), and so on); the figures are medians over `rounds`.
  *
  * With `baselineDir` (another checkout, built: a `git worktree` of an older commit), its API
  * is measured too, in the same rounds right after ours: on a shared machine whose load moves
@@ -144,10 +144,12 @@ export async function benchHttp(options: HttpBenchOptions): Promise<HttpBenchRep
     const servers = baseline ? [bare, api, baseline] : [bare, api];
     for (const server of servers) await load(server, WARM_UP_S);
     const rounds = servers.map((): HttpFigures['rounds'] => []);
+    // Every other round runs them in reverse order, so that a drift in the machine's load
+    // (neighbours starting or finishing) does not favour whichever always runs first.
     for (let round = 0; round < options.rounds; round++) {
-      for (const [index, server] of servers.entries()) {
-        rounds[index].push(await load(server, options.durationS));
-      }
+      const order = [...servers.keys()];
+      if (round % 2 === 1) order.reverse();
+      for (const index of order) rounds[index].push(await load(servers[index], options.durationS));
     }
     const [bareRounds, apiRounds, baselineRounds] = rounds;
     const bareFigures = summarize(bareRounds);
