@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamicModule, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
@@ -25,7 +25,7 @@ interface RequestFields {
   url: string;
 }
 
-/** The parts of Fastify's request and reply the hooks read. */
+/** The parts of Fastify's request and reply the hook reads. */
 interface FastifyLikeRequest {
   id: string;
   method: string;
@@ -35,14 +35,13 @@ interface FastifyLikeReply {
   statusCode: number;
   /** Milliseconds since the request came in (Fastify's high-resolution clock). */
   elapsedTime: number;
+  raw: Pick<ServerResponse, 'once' | 'writableFinished'>;
 }
-type FastifyLikeHook = (
-  request: FastifyLikeRequest,
-  reply: FastifyLikeReply,
-  done: () => void,
-) => void;
 interface FastifyLikeInstance {
-  addHook(name: 'onRequest' | 'onResponse', hook: FastifyLikeHook): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (request: FastifyLikeRequest, reply: FastifyLikeReply, done: () => void) => void,
+  ): unknown;
 }
 
 /** The request being served, for the lines logged while it is (see `loggerModule`). */
@@ -53,14 +52,14 @@ function requestFields(request: FastifyLikeRequest): RequestFields {
 }
 
 /**
- * One access line per HTTP response, `request completed` (`request errored` for a 5xx) with
- * `req` {id, method, url}, `res` {statusCode} and `responseTime` (ms), written from Fastify
- * hooks. It replaces pino-http's middleware, which Nest mounts through @fastify/middie: that
- * built two child loggers per request and made Fastify copy its request fields onto the raw
- * request, half of a status read's CPU time (`npm run bench:http`: ~450 -> ~220 us), where
- * one log call at the end is all the line needs. Lines logged while a request is served
- * still carry its `req`: the request is kept in an AsyncLocalStorage, and the root logger's
- * mixin adds it.
+ * One access line per HTTP request when its response closes: `request completed` (`request
+ * errored` for a 5xx, `request aborted` when the client left first, e.g. an event stream it
+ * closed) with `req` {id, method, url}, `res` {statusCode} and `responseTime` (ms). It
+ * replaces pino-http's middleware, which Nest mounts through @fastify/middie: that built two
+ * child loggers per request and made Fastify copy its request fields onto the raw request,
+ * half of a status read's CPU time (`npm run bench:http`: ~450 -> ~220 us), where one log
+ * call at the end is all the line needs. Lines logged while a request is served still carry
+ * its `req`: the request is kept in an AsyncLocalStorage, and the root logger's mixin adds it.
  */
 @Injectable()
 export class HttpRequestLog implements OnModuleInit {
@@ -71,21 +70,26 @@ export class HttpRequestLog implements OnModuleInit {
     // A process without an HTTP server has no requests to log.
     if (adapter?.getType() !== 'fastify') return;
     const logger = PinoLogger.root;
-    const fastify = adapter.getInstance<FastifyLikeInstance>();
-    fastify.addHook('onRequest', (request, _reply, done) => requestInScope.run(request, done));
-    fastify.addHook('onResponse', (request, reply, done) => {
-      if (!QUIET_PATHS.test(request.url)) {
-        const { statusCode } = reply;
-        logger.info(
-          {
-            req: requestFields(request),
-            res: { statusCode },
-            responseTime: Math.round(reply.elapsedTime * 100) / 100,
-          },
-          statusCode >= 500 ? 'request errored' : 'request completed',
-        );
-      }
-      done();
+    const logResponse = (request: FastifyLikeRequest, reply: FastifyLikeReply): void => {
+      const { statusCode } = reply;
+      logger.info(
+        {
+          req: requestFields(request),
+          res: { statusCode },
+          responseTime: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        statusCode >= 500
+          ? 'request errored'
+          : reply.raw.writableFinished
+            ? 'request completed'
+            : 'request aborted',
+      );
+    };
+    // 'close' rather than Fastify's onResponse, which misses a response the client cut short.
+    adapter.getInstance<FastifyLikeInstance>().addHook('onRequest', (request, reply, done) => {
+      if (!QUIET_PATHS.test(request.url))
+        reply.raw.once('close', () => logResponse(request, reply));
+      requestInScope.run(request, done);
     });
   }
 }
