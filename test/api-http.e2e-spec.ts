@@ -140,6 +140,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
             default: spec.default,
             min: spec.min ?? null,
             max: spec.max ?? null,
+            values: null,
             allowed: describeAllowedValues(spec),
             description: spec.description,
           })),
@@ -147,6 +148,12 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
       );
       const window = response.body.strategies[0].parameters.find((p) => p.name === 'vol_ma_window');
       expect(window).toMatchObject({ type: 'int', default: 20, min: 1, max: 500 });
+      // The execution settings every request may carry, from their own table (SPEC §12).
+      expect(response.body.execution.map((p) => [p.name, p.type, p.default, p.values])).toEqual([
+        ['fee', 'float', 0, null],
+        ['slippage', 'float', 0, null],
+        ['positions', 'choice', 'overlap', ['overlap', 'single']],
+      ]);
     });
   });
 
@@ -456,12 +463,18 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
           properties: Record<string, Record<string, unknown>>;
         };
         for (const spec of strategy.params) {
-          expect(schema.properties[spec.name]).toMatchObject({
+          const property = schema.properties[spec.name] as {
+            default: unknown;
+            anyOf: Array<Record<string, unknown>>;
+          };
+          expect(property.default).toBe(spec.default);
+          // The JSON type with its range, or (SPEC §10.3) the string a web form sends.
+          expect(property.anyOf[0]).toMatchObject({
             type: { int: 'integer', float: 'number', bool: 'boolean', choice: 'string' }[spec.type],
-            default: spec.default,
             ...(spec.min !== undefined && { minimum: spec.min }),
             ...(spec.max !== undefined && { maximum: spec.max }),
           });
+          expect(property.anyOf[1]).toMatchObject({ type: 'string' });
         }
       }
     });

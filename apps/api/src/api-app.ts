@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { DynamicModule, HttpStatus, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,24 +9,10 @@ import { AppModule } from './app.module';
 import { API_KEY_HEADER } from './http/api-key.guard';
 import { BODY_LIMIT_BYTES, errorBody } from './http/error-response';
 import { jsonBodyParser } from './http/json-body';
+import { securityHeaders } from './http/security-headers';
 import { createOpenApiDocument, serveOpenApiDocument } from './openapi/openapi';
 import { readPackageInfo } from './openapi/package-info';
 import { EndpointCatalog } from './root/endpoint-catalog';
-
-/**
- * Content-Security-Policy that Swagger UI at /docs still works under: its page carries
- * inline styles and data: images; every script is a file of its own.
- */
-const CONTENT_SECURITY_POLICY = {
-  directives: {
-    defaultSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", 'data:'],
-    scriptSrc: ["'self'"],
-    // The service is often reached over plain HTTP (localhost, a private network).
-    upgradeInsecureRequests: null,
-  },
-};
 
 /**
  * Builds the configured API application, initialised but not listening: `main` listens on
@@ -61,8 +46,9 @@ export async function createApiApp(
     },
   });
   const fastify = adapter.getInstance();
+  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
     done();
   });
   // JSON is the only body the API reads: anything else is a 415 rather than a guess.
@@ -84,7 +70,6 @@ export async function createApiApp(
   app.useLogger(app.get(Logger));
   // Exit 0 once the shutdown hooks ran, rather than re-raising the signal (exit code 143).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY });
   if (config.corsOrigins !== false) {
     app.enableCors({
       origin: config.corsOrigins,

@@ -7,6 +7,7 @@ export const BENCH: CommandDefinition = {
   summary: 'benchmark the engine, the whole CLI run and its start-up (DuckDB beside)',
   help: `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N] [--cli]
        cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
+       cli bench --http [--rounds N] [--duration S] [--connections N] [--cpu-prof DIR] [--baseline DIR]
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
   strategies             candles/s of each strategy on in-memory arrays, one thread
@@ -27,7 +28,15 @@ the queue's overhead side by side on one Redis: BullMQ alone running --tasks no-
 (default 1000) against the real worker app running as many small backtests (one symbol,
 1,152 five-minute candles) submitted as the API submits them; tasks/s, their ratio, and
 submit-to-completed latency p50/p99 over --latency-tasks (default 200) run one at a time.
-Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).`,
+Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).
+
+With --http (needs redis-server on the PATH and a build; starts its own private Redis):
+GET /api/backtests/status/{id} of the built API (API_KEY set, LOG_LEVEL=info) against bare
+Fastify doing the same HGETALL and answering the same JSON, alternately, --connections
+keep-alive connections (default 50) for --duration seconds each (default 5); req/s, their
+ratio and p99 latency, medians of --rounds (default 3). --cpu-prof DIR runs the API under
+node --cpu-prof and leaves its profile in DIR. --baseline DIR also measures the built API
+of another checkout (e.g. a git worktree of an older commit) in the same rounds.`,
   flags: {
     runs: { type: 'string', default: '7', expects: COUNT },
     candles: { type: 'string', default: '525600', expects: COUNT },
@@ -40,6 +49,11 @@ Medians of --rounds (default 3); both systems use --concurrency (default: CPUs).
     rounds: { type: 'string', default: '3', expects: COUNT },
     concurrency: { type: 'string', expects: COUNT },
     'results-dir': { type: 'string', expects: 'a directory' },
+    http: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '5', expects: COUNT },
+    connections: { type: 'string', default: '50', expects: COUNT },
+    'cpu-prof': { type: 'string', expects: 'a directory' },
+    baseline: { type: 'string', expects: 'a checkout with a build (dist/)' },
   },
   load: async () => (await import('./bench.js')).benchCommand,
 };

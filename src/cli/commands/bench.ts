@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidInputError } from '@app/common';
 import { FlagValues } from '../args';
 import { benchAgainstDuckDb } from '../bench/duckdb-bench';
@@ -14,6 +14,7 @@ const STARTUP_RUNS_PER_RUN = 3;
 
 export async function benchCommand(flags: FlagValues): Promise<number> {
   if (flags.queue) return benchQueueCommand(flags);
+  if (flags.http) return benchHttpCommand(flags);
   const runs = positiveInteger(flags.runs, '--runs');
   const candles = positiveInteger(flags.candles, '--candles');
   const seed = positiveInteger(flags.seed, '--seed');
@@ -69,6 +70,28 @@ async function benchQueueCommand(
         concurrency: positiveInteger(flags.concurrency, '--concurrency'),
       }),
       ...(typeof flags['results-dir'] === 'string' && { resultsDir: flags['results-dir'] }),
+      tmpDir,
+    });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+async function benchHttpCommand(
+  flags: Record<string, string | boolean | undefined>,
+): Promise<number> {
+  const tmpDir = mkdtempSync(join(tmpdir(), 'coin-bench-http-'));
+  try {
+    // Fastify, ioredis and autocannon are loaded for --http only.
+    const { benchHttp } = await import('../bench/http-bench.js');
+    const report = await benchHttp({
+      rounds: positiveInteger(flags.rounds, '--rounds'),
+      durationS: positiveInteger(flags.duration, '--duration'),
+      connections: positiveInteger(flags.connections, '--connections'),
+      ...(typeof flags['cpu-prof'] === 'string' && { cpuProfileDir: resolve(flags['cpu-prof']) }),
+      ...(typeof flags.baseline === 'string' && { baselineDir: resolve(flags.baseline) }),
       tmpDir,
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -54,9 +54,15 @@ export function serveOpenApiDocument(app: INestApplication, document: OpenAPIObj
   // Swagger UI's page links its scripts relatively: under /docs/ they would resolve to
   // /docs/docs/..., a blank page. Send the trailing-slash form to /docs.
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const slashPath = `/${DOCS_PATH}/`;
   fastify.addHook('onRequest', (request, reply, done) => {
+    // Every request passes here: a prefix test spares all but /docs/* the split.
+    if (!request.url.startsWith(slashPath)) {
+      done();
+      return;
+    }
     const [path, query] = request.url.split(/\?(.*)/s, 2);
-    if (path === `/${DOCS_PATH}/`) {
+    if (path === slashPath) {
       void reply.redirect(`/${DOCS_PATH}${query ? `?${query}` : ''}`, 301);
       return;
     }
