@@ -58,7 +58,13 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly subscriber: Redis;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(REDIS_ROLE) role: RedisRole) {
-    this.client = new Redis(redisClientOptions(config, role));
+    this.client = new Redis({
+      ...redisClientOptions(config, role),
+      // The API's many small concurrent reads (status polls) share round trips: ioredis
+      // sends the commands issued in one tick as one pipeline. BullMQ's own connections
+      // (the queue, the workers) are left as they are.
+      enableAutoPipelining: role === 'api',
+    });
     // Subscriptions must survive restarts: ioredis re-subscribes after reconnecting.
     this.subscriber = new Redis({
       ...redisClientOptions(config, 'worker'),

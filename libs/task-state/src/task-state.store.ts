@@ -91,6 +91,27 @@ export class TaskStateStore {
   }
 
   /**
+   * Where a task stands (status, progress, error) without its request: what a status poll
+   * shows, read with one HMGET of four fields rather than the whole hash and its JSON.
+   */
+  async getState(taskId: string): Promise<TaskEvent | undefined> {
+    const [id, status, progress, error] = await this.redis.hmget(
+      redisKeys.task(taskId),
+      'task_id',
+      'status',
+      'progress',
+      'error',
+    );
+    if (!id || !TASK_STATUSES.includes(status as TaskStatus)) return undefined;
+    return {
+      task_id: id,
+      status: status as TaskStatus,
+      progress: Number(progress ?? 0),
+      error: error || null,
+    };
+  }
+
+  /**
    * A worker starts the task: queued -> running, or running -> running when a job is picked
    * up again after its worker died. A hash that expired while the job waited is rebuilt from
    * the job's data, so a long queue never loses a task's state.

@@ -88,7 +88,7 @@ const BARE_SERVER_ROLE = 'HTTP_BENCH_BARE_SERVER_PORT';
 const QUEUE_NAME = 'bench-http';
 const API_KEY = 'http-bench-api-key';
 /** This build's API, and where another checkout keeps its own. */
-const API_MAIN = join(__dirname, '..', '..', '..', 'api', 'src', 'main.js');
+const API_MAIN = join(__dirname, '..', '..', '..', 'apps', 'api', 'src', 'main.js');
 const API_MAIN_IN_CHECKOUT = join('dist', 'apps', 'api', 'src', 'main.js');
 const JSON_TYPE = 'application/json; charset=utf-8';
 const statusPath = (taskId: string): string => `/api/backtests/status/${taskId}`;

@@ -23,10 +23,10 @@ export class TaskStates {
   ) {}
 
   async find(taskId: string): Promise<TaskSnapshot | undefined> {
-    const record = await this.tasks.get(taskId);
-    if (record) {
-      const { status, progress, error } = record;
-      return { task_id: record.task_id, status, progress, error };
+    const state = await this.tasks.getState(taskId);
+    if (state) {
+      const { status, progress, error } = state;
+      return { task_id: state.task_id, status, progress, error };
     }
     const manifest = await this.store.readManifest(taskId);
     if (!manifest) return undefined;
