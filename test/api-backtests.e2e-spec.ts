@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { ResultDocument } from '@app/backtest';
 import { Manifest } from '@app/storage';
+import type { ErrorBody } from '../apps/api/src/http/error-response';
 import type { HistoryPageDto } from '../apps/api/src/backtests/history.dto';
 import {
   call,
@@ -149,13 +150,36 @@ describe('API backtests end to end (real Redis, real worker)', () => {
       expect(history.body.items.map((item) => item.task_id)).toContain(taskId);
     });
 
-    it('answers a synchronous run that outlasts SYNC_TIMEOUT_S with 202 and the task to poll', async () => {
+    it('answers a synchronous run that outlasts SYNC_TIMEOUT_S with 504, status running and the task to follow (SPEC §10.9)', async () => {
       const started = Date.now();
-      const response = await call<TaskAccepted>(api.url, 'POST', '/api/backtests/run', {
+      const response = await call<ErrorBody>(api.url, 'POST', '/api/backtests/run', {
         body: REQUEST,
       });
-      expect(response.status).toBe(202);
+      expect(response.status).toBe(504);
       expect(Date.now() - started).toBeGreaterThanOrEqual(SYNC_TIMEOUT_S * 1000 - 100);
+      const taskId = response.body.task_id!;
+      expect(response.body).toMatchObject({
+        statusCode: 504,
+        error: 'Gateway Timeout',
+        task_id: expect.stringMatching(UUID),
+        status: 'running',
+        status_url: `/api/backtests/status/${taskId}`,
+      });
+      expect(response.body.message).toMatch(/still queued after SYNC_TIMEOUT_S; it goes on/);
+      expect(response.headers.get('location')).toBe(`/api/backtests/status/${taskId}`);
+      // Counted apart from faults, so a 5xx alert can leave it out.
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      expect(metrics).toMatch(/backtest_sync_runs_total\{outcome="still_running"\} 1/);
+      pendingSyncTask = taskId;
+    });
+
+    it('answers at once with Prefer: respond-async: 202, the task, Preference-Applied', async () => {
+      const response = await call<TaskAccepted>(api.url, 'POST', '/api/backtests/run', {
+        body: REQUEST,
+        headers: { prefer: 'respond-async, wait=100' },
+      });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('preference-applied')).toBe('respond-async');
       expect(response.body).toEqual({
         task_id: expect.stringMatching(UUID),
         status: 'queued',
@@ -164,7 +188,7 @@ describe('API backtests end to end (real Redis, real worker)', () => {
       expect(response.headers.get('location')).toBe(
         `/api/backtests/status/${response.body.task_id}`,
       );
-      pendingSyncTask = response.body.task_id;
+      await call(api.url, 'DELETE', `/api/backtests/tasks/${response.body.task_id}`);
     });
 
     it('streams a task from queued to completed as Server-Sent Events, then ends the stream', async () => {

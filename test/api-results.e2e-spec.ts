@@ -318,31 +318,55 @@ describe('API results: history, latest, one run, download, inventory', () => {
   });
 
   describe('GET /api/data/inventory', () => {
-    it('lists the Parquet files under DATA_ROOT, filtered and paginated', async () => {
+    it('answers the shape of SPEC §10.5: {files, total_count, limit, offset}, newest first', async () => {
       const everything = await listInventory(dataRoot);
-      const all = await call<InventoryPageDto>(api.url, 'GET', '/api/data/inventory?limit=100');
+      const all = await call<InventoryPageDto>(api.url, 'GET', '/api/data/inventory?limit=200');
       expect(all.status).toBe(200);
       expect(all.body).toEqual({
-        items: everything,
-        total: everything.length,
-        limit: 100,
+        files: everything,
+        total_count: everything.length,
+        limit: 200,
         offset: 0,
       });
-      expect(
-        all.body.items.find((item) => item.symbol === 'ETH_BTC' && item.timeframe === '5M'),
-      ).toMatchObject({
+      // Newest change first, ties by path.
+      const order = all.body.files.map((file) => [file.modified_at, file.relative_path]);
+      const sorted = [...order].sort((a, b) =>
+        a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? 1 : -1,
+      );
+      expect(order).toEqual(sorted);
+      // Field by field, what the client of the system this replaces reads.
+      const eth = all.body.files.find(
+        (file) => file.symbol === 'ETH_BTC' && file.timeframe === '5M',
+      );
+      expect(Object.keys(eth!).sort()).toEqual(
+        [
+          'first_timestamp',
+          'last_timestamp',
+          'modified_at',
+          'relative_path',
+          'rows',
+          'size_bytes',
+          'symbol',
+          'timeframe',
+          'year',
+        ].sort(),
+      );
+      expect(eth).toMatchObject({
         year: 2018,
         rows: expect.any(Number),
         first_timestamp: expect.stringMatching(/^2018-01-/),
-        path: 'ETH_BTC/5M/2018.parquet',
+        relative_path: 'ETH_BTC/5M/2018.parquet',
+        modified_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
 
+      const defaults = await call<InventoryPageDto>(api.url, 'GET', '/api/data/inventory');
+      expect(defaults.body).toMatchObject({ limit: 50, offset: 0 });
       const one = await call<InventoryPageDto>(
         api.url,
         'GET',
         '/api/data/inventory?symbol=eth_btc&timeframe=5m&year=2018',
       );
-      expect(one.body.items).toEqual(
+      expect(one.body.files).toEqual(
         everything.filter((e) => e.symbol === 'ETH_BTC' && e.timeframe === '5M' && e.year === 2018),
       );
       const page = await call<InventoryPageDto>(
@@ -351,13 +375,15 @@ describe('API results: history, latest, one run, download, inventory', () => {
         '/api/data/inventory?limit=1&offset=1',
       );
       expect(page.body).toEqual({
-        items: [everything[1]],
-        total: everything.length,
+        files: [everything[1]],
+        total_count: everything.length,
         limit: 1,
         offset: 1,
       });
       const none = await call<InventoryPageDto>(api.url, 'GET', '/api/data/inventory?year=1999');
-      expect(none.body).toMatchObject({ items: [], total: 0 });
+      expect(none.body).toMatchObject({ files: [], total_count: 0 });
+      const tooMany = await call(api.url, 'GET', '/api/data/inventory?limit=201');
+      expect(tooMany.status).toBe(422);
       const bad = await call(
         api.url,
         'GET',

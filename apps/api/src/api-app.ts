@@ -1,3 +1,4 @@
+import fastifyMultipart from '@fastify/multipart';
 import { DynamicModule, HttpStatus, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -59,6 +60,19 @@ export async function createApiApp(
     jsonBodyParser(fastify.getDefaultJsonParser('error', 'error')),
   );
 
+  // Uploads (SPEC §10.8): multipart only on the upload route's requests, with limits; the
+  // file streams to disk as it comes. JSON bodies keep their 1 MiB.
+  await fastify.register(fastifyMultipart, {
+    limits: {
+      fileSize: config.uploadMaxBytes,
+      files: 1,
+      fields: 8,
+      fieldSize: 1024,
+      parts: 10,
+      headerPairs: 100,
+    },
+  });
+
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, features),
     adapter,
@@ -71,12 +85,22 @@ export async function createApiApp(
   // Exit 0 once the shutdown hooks ran, rather than re-raising the signal (exit code 143).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   if (config.corsOrigins !== false) {
+    // SPEC §10.10: the web client of the system this replaces is served from another origin
+    // and uses every method here (presets are PUT, is_active a PATCH), sends Prefer on a sync
+    // run, and reads these response headers.
     app.enableCors({
       origin: config.corsOrigins,
-      // @fastify/cors allows only GET, HEAD and POST unless told: cancelling is a DELETE.
-      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
-      allowedHeaders: ['Content-Type', API_KEY_HEADER, REQUEST_ID_HEADER],
-      exposedHeaders: [REQUEST_ID_HEADER, 'Content-Disposition', 'ETag', 'Content-MD5', 'Location'],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Content-Type', API_KEY_HEADER, 'Prefer', REQUEST_ID_HEADER],
+      exposedHeaders: [
+        'Location',
+        'Retry-After',
+        'Preference-Applied',
+        'Content-Disposition',
+        REQUEST_ID_HEADER,
+        'ETag',
+        'Content-MD5',
+      ],
     });
   }
 

@@ -6,6 +6,7 @@ import { DataModule } from './data/data.module';
 import { HttpModule } from './http/http.module';
 import { RootModule } from './root/root.module';
 import { StrategiesModule } from './strategies/strategies.module';
+import { ApiThreadsModule } from './threads/api-threads.service';
 
 /** The HTTP API (SPEC §5): enqueues backtests, serves their state and results. */
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
       imports: [
         ...platformModules(config, 'api'),
         HttpModule,
+        ApiThreadsModule,
         RootModule,
         StrategiesModule,
         BacktestsModule,

@@ -3,3 +3,5 @@ export * from './result-document';
 export * from './run-backtest';
 export * from './run-folders';
 export * from './trades-csv';
+export * from './symbol-activity';
+export * from './presets';

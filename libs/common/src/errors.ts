@@ -180,6 +180,8 @@ export class TaskFailedError extends Error {
   constructor(
     readonly code: FailureCode,
     message: string,
+    /** The task that failed, when the error answers for one (the body names it). */
+    readonly taskId?: string,
   ) {
     super(message);
   }

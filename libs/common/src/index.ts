@@ -4,3 +4,4 @@ export * from './run-request';
 export * from './faults';
 export * from './directories';
 export * from './map-limit';
+export * from './thread-errors';

@@ -9,8 +9,8 @@ export { CANDLE_COLUMNS, sortAndDeduplicate } from './candle-order';
 export type { CandleColumn } from './candle-order';
 export { importCsv, parseCandleCsv } from './csv-import';
 export type { ImportCsvRequest, ImportCsvSummary } from './csv-import';
-export { listInventory } from './inventory';
-export type { InventoryEntry, InventoryFilter } from './inventory';
+export { describeCandleFile, listCandleFiles, listInventory } from './inventory';
+export type { CandleFileEntry, InventoryEntry, InventoryFilter } from './inventory';
 export {
   formatUtcIso,
   KST_OFFSET_MS,
@@ -26,6 +26,8 @@ export type { CandleFileLocation } from './layout';
 export { loadCandles } from './load-candles';
 export type { LoadCandlesOptions } from './load-candles';
 export { readCandleFile } from './parquet-candles';
+export { checkTimeframeSpacing, checkUploadedCandles } from './upload-check';
+export type { CheckedUpload } from './upload-check';
 export { generateCandles, seededRandom } from './synthetic';
 export type { SyntheticCandleOptions } from './synthetic';
 export {
@@ -38,5 +40,5 @@ export {
   TIMEFRAMES,
 } from './validation';
 export type { Timeframe } from './validation';
-export { DEFAULT_ROW_GROUP_SIZE, writeCandleFile } from './write-candles';
+export { DEFAULT_ROW_GROUP_SIZE, encodeCandleFile, writeCandleFile } from './write-candles';
 export type { CandleCompression, WriteCandleFileOptions } from './write-candles';

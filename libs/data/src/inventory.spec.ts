@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Candles, InvalidInputError } from '@app/common';
@@ -58,14 +58,28 @@ describe('listInventory', () => {
   });
   afterEach(() => rmSync(dataRoot, { recursive: true, force: true }));
 
-  it('lists the layout’s files sorted by symbol, timeframe (shortest first) and year', async () => {
-    const entries = await listInventory(dataRoot);
-    expect(entries.map(({ path }) => path)).toEqual([
+  it('lists the layout’s files, newest change first, ties by path (SPEC §10.5)', async () => {
+    const paths = [
       'BTC_KRW/1M/2024.parquet',
       'BTC_KRW/15M/2024.parquet',
       'BTC_KRW/1H/2023.parquet',
       'BTC_KRW/1H/2024.parquet',
       'ETH_KRW/1D/2024.parquet',
+    ];
+    // Two files changed at the same instant sort by path; the others by time, newest first.
+    const at = (seconds: number): Date => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
+    utimesSync(path.join(dataRoot, paths[0]), at(10), at(10));
+    utimesSync(path.join(dataRoot, paths[1]), at(30), at(30));
+    utimesSync(path.join(dataRoot, paths[2]), at(20), at(20));
+    utimesSync(path.join(dataRoot, paths[3]), at(20), at(20));
+    utimesSync(path.join(dataRoot, paths[4]), at(40), at(40));
+    const entries = await listInventory(dataRoot);
+    expect(entries.map((entry) => entry.relative_path)).toEqual([
+      paths[4],
+      paths[1],
+      paths[2],
+      paths[3],
+      paths[0],
     ]);
     expect(entries[2]).toEqual({
       symbol: 'BTC_KRW',
@@ -75,9 +89,10 @@ describe('listInventory', () => {
       first_timestamp: '2023-01-01T00:00:00.250Z',
       last_timestamp: '2023-12-31T14:00:00.000Z',
       size_bytes: statSync(file('BTC_KRW', '1H', '2023.parquet')).size,
-      path: 'BTC_KRW/1H/2023.parquet',
+      modified_at: '2026-01-01T00:00:20.000Z',
+      relative_path: 'BTC_KRW/1H/2023.parquet',
     });
-    expect(entries[4]).toMatchObject({
+    expect(entries[0]).toMatchObject({
       rows: 2,
       first_timestamp: '2024-01-01T00:00:00.000Z',
       last_timestamp: '2024-03-01T00:00:00.000Z',
@@ -87,7 +102,7 @@ describe('listInventory', () => {
   it('reports an empty file with no first/last time', async () => {
     const [entry] = await listInventory(dataRoot, { timeframe: '15m' });
     expect(entry).toMatchObject({
-      path: 'BTC_KRW/15M/2024.parquet',
+      relative_path: 'BTC_KRW/15M/2024.parquet',
       rows: 0,
       first_timestamp: null,
       last_timestamp: null,
@@ -96,7 +111,7 @@ describe('listInventory', () => {
 
   it('filters by symbol, timeframe and year', async () => {
     const paths = async (filter: Parameters<typeof listInventory>[1]) =>
-      (await listInventory(dataRoot, filter)).map(({ path }) => path);
+      (await listInventory(dataRoot, filter)).map((entry) => entry.relative_path).sort();
     expect(await paths({ symbol: 'btc_krw', timeframe: '1h' })).toEqual([
       'BTC_KRW/1H/2023.parquet',
       'BTC_KRW/1H/2024.parquet',
@@ -127,7 +142,8 @@ describe('listInventory', () => {
       first_timestamp: null,
       last_timestamp: null,
       size_bytes: 11,
-      path: 'ETH_KRW/1D/2023.parquet',
+      relative_path: 'ETH_KRW/1D/2023.parquet',
+      modified_at: expect.stringMatching(/Z$/),
       error: expect.stringMatching(/^not a readable Parquet file/),
     });
     expect(entries[1]).toMatchObject({ year: 2024, rows: 2 });

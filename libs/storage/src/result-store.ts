@@ -63,17 +63,35 @@ export class ResultStore {
     const dir = await this.makeRunDir(id);
     const bytes = Buffer.from(resultJson, 'utf8');
     await this.writeAtomic(join(dir, RESULT_FILE_NAME), bytes);
-    const resultFile: ResultFileEntry = {
-      name: RESULT_FILE_NAME,
-      path: `${id.toLowerCase()}/${RESULT_FILE_NAME}`,
-      size_bytes: bytes.length,
-      checksum: createHash('md5').update(bytes).digest('hex'),
-    };
+    const resultFile = resultFileEntry(id, RESULT_FILE_NAME, bytes);
     return this.writeManifest({
       task_id: id,
       status: 'completed',
       result_files: [resultFile],
       ...fields,
+    });
+  }
+
+  /**
+   * Rewrites a completed run's result.json (a symbol switched inactive, SPEC §10.6): the new
+   * file atomically, then the manifest with its new size and md5 and the given summary; every
+   * other file the manifest lists stays as it is. The caller holds the run's lock.
+   */
+  async replaceResult(id: string, resultJson: string, summary: Manifest['summary']): Promise<Manifest> {
+    const manifest = await this.readManifest(id);
+    if (manifest?.status !== 'completed') {
+      throw new NotFoundError(`Run ${id} has no result to rewrite`);
+    }
+    const dir = this.runDir(id);
+    const bytes = Buffer.from(resultJson, 'utf8');
+    await this.writeAtomic(join(dir, RESULT_FILE_NAME), bytes);
+    const resultFile = resultFileEntry(id, RESULT_FILE_NAME, bytes);
+    return this.writeManifest({
+      ...manifest,
+      result_files: manifest.result_files.map((file) =>
+        file.name === RESULT_FILE_NAME ? resultFile : file,
+      ),
+      summary,
     });
   }
 
@@ -188,6 +206,16 @@ export class ResultStore {
     await rm(this.runDir(id), { recursive: true, force: true });
     this.manifestCache.delete(id.toLowerCase());
   }
+}
+
+/** A file of a run folder as its manifest lists it: where, how big, its md5. */
+function resultFileEntry(id: string, name: string, bytes: Uint8Array): ResultFileEntry {
+  return {
+    name,
+    path: `${id.toLowerCase()}/${name}`,
+    size_bytes: bytes.length,
+    checksum: createHash('md5').update(bytes).digest('hex'),
+  };
 }
 
 function parseManifest(text: string): Manifest | undefined {

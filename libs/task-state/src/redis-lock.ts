@@ -29,6 +29,19 @@ export class RedisLock {
     return reply === 'OK' ? token : undefined;
   }
 
+  /**
+   * Waits for the lock, trying every `pollMs`, for at most `waitMs`: the token, or undefined
+   * when someone else held it all that time.
+   */
+  async acquireWithin(waitMs: number, pollMs = 20): Promise<string | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const token = await this.acquire();
+      if (token !== undefined || Date.now() >= deadline) return token;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
   /** Releases the lock if `token` still holds it; false when it had expired or passed on. */
   async release(token: string): Promise<boolean> {
     return (await this.redis.releaseLock(this.key, token)) === 1;

@@ -1,6 +1,6 @@
 import type { BacktestRequest, SymbolOutcome } from '@app/backtest';
 import type { LaneOutcome } from './symbol-queue';
-import type { ThreadError } from './thread-errors';
+import type { ThreadError } from '@app/common';
 
 /*
  * What the main thread of `cli backtest` and its symbol threads say to each other. Types and

@@ -7,7 +7,7 @@ import {
   SymbolLaneTask,
 } from './symbol-lane-protocol';
 import { runLane, SymbolQueue } from './symbol-queue';
-import { toThreadError } from './thread-errors';
+import { toThreadError } from '@app/common';
 
 /**
  * A lane of `cli backtest` on a worker thread: takes symbols from the shared queue and runs

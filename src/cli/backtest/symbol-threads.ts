@@ -8,7 +8,7 @@ import {
   SymbolStage,
 } from './symbol-lane-protocol';
 import { LaneOutcome, SymbolQueue } from './symbol-queue';
-import { fromThreadError } from './thread-errors';
+import { fromThreadError } from '@app/common';
 
 /** The compiled thread file beside this one (dist/src/cli/backtest/symbol-thread.js). */
 const THREAD_FILE = join(__dirname, 'symbol-thread.js');

@@ -18,10 +18,12 @@ export async function inventoryCommand(flags: FlagValues): Promise<number> {
     return 0;
   }
   if (entries.length === 0) process.stdout.write(`No candle files under ${config.dataRoot}\n`);
+  // A terminal reads best in path order (the API lists newest changes first).
+  entries.sort((a, b) => (a.relative_path < b.relative_path ? -1 : 1));
   for (const entry of entries) {
     const span = entry.error ?? `${entry.first_timestamp ?? '-'} .. ${entry.last_timestamp ?? '-'}`;
     process.stdout.write(
-      `${entry.path.padEnd(32)} ${String(entry.rows ?? '?').padStart(9)} rows ${(entry.size_bytes / 1024).toFixed(0).padStart(8)} KiB  ${span}\n`,
+      `${entry.relative_path.padEnd(32)} ${String(entry.rows ?? '?').padStart(9)} rows ${(entry.size_bytes / 1024).toFixed(0).padStart(8)} KiB  ${span}\n`,
     );
   }
   return 0;

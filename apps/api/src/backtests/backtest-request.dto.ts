@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
-import { BacktestRequest, MAX_SYMBOLS_PER_RUN, parseSymbols } from '@app/backtest';
+import { BacktestRequest, MAX_SYMBOLS_PER_RUN, parsePresetName, parseSymbols } from '@app/backtest';
+import { IsOptional } from 'class-validator';
 import { kstDateRange, parseKstDate, SYMBOL_PATTERN, SYMBOL_RULE, TIMEFRAMES } from '@app/data';
 import { parseTimeframe, Timeframe } from '@app/data';
 import {
@@ -57,6 +58,15 @@ export const EXAMPLE_BACKTEST_REQUEST = {
  * the normalised request: `toBacktestRequest` only reads it.
  */
 export class BacktestRequestDto {
+  @ApiPropertyOptional({
+    example: 'Breakout 5m',
+    description:
+      "A saved preset (GET /api/strategies/presets) instead of `strategy`: its strategy and parameters, under this request's own `params`, which override them. Naming both a preset and a different strategy is a 422.",
+  })
+  @IsOptional()
+  @SatisfiesLibraryRule((value) => parsePresetName(value, 'preset'))
+  preset?: string;
+
   @ApiProperty({
     enum: listStrategies().map((strategy) => strategy.name),
     example: EXAMPLE_BACKTEST_REQUEST.strategy,

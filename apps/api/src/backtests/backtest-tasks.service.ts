@@ -22,7 +22,8 @@ const CANCEL_REASON = 'Cancelled by request';
 /** How a synchronous run ended within SYNC_TIMEOUT_S, or that it is still going. */
 export type SyncRunOutcome =
   | { kind: 'completed'; taskId: string; resultJson: string }
-  | { kind: 'pending'; accepted: TaskAcceptedDto };
+  /** Still queued or running past SYNC_TIMEOUT_S, or when the API began shutting down. */
+  | { kind: 'pending'; accepted: TaskAcceptedDto; reason: 'timeout' | 'shutdown' };
 
 /** What a cancel did: stopped a queued task for good, or asked a running one's worker to stop. */
 export interface CancelOutcome {
@@ -39,8 +40,9 @@ export interface CancelOutcome {
 @Injectable()
 export class BacktestTasks implements OnModuleDestroy {
   private readonly logger = new Logger(BacktestTasks.name);
-  /** Synchronous runs waiting for their task; released at shutdown to answer 202 at once. */
+  /** Synchronous runs waiting for their task; released at shutdown to answer at once. */
   private readonly waiting = new Set<() => void>();
+  private shuttingDown = false;
   /** The API writes one kind of run folder: the cancelled one of a task it cancels. */
   private readonly folders: RunFolders;
   private readonly syncTimeoutMs: number;
@@ -84,7 +86,11 @@ export class BacktestTasks implements OnModuleDestroy {
     }
     const event = (await ending.promise) ?? (await this.stateNow(taskId));
     if (!event || !isTerminal(event.status)) {
-      return { kind: 'pending', accepted: { ...accepted, status: event?.status ?? 'queued' } };
+      return {
+        kind: 'pending',
+        accepted: { ...accepted, status: event?.status ?? 'queued' },
+        reason: this.shuttingDown ? 'shutdown' : 'timeout',
+      };
     }
     if (event.status === 'completed') {
       return { kind: 'completed', taskId, resultJson: await this.store.readResultText(taskId) };
@@ -95,6 +101,7 @@ export class BacktestTasks implements OnModuleDestroy {
     throw new TaskFailedError(
       event.error_code ?? 'internal',
       `Task ${taskId} failed: ${event.error ?? 'no reason given'}`,
+      taskId,
     );
   }
 
@@ -123,6 +130,7 @@ export class BacktestTasks implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.shuttingDown = true;
     for (const release of this.waiting) release();
   }
 

@@ -3,17 +3,22 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   HttpStatus,
   Param,
+  Patch,
   Post,
   Query,
   Res,
   StreamableFile,
+  UseInterceptors,
 } from '@nestjs/common';
+import { PresetExpansion } from './preset-expansion.interceptor';
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -25,14 +30,33 @@ import type { FastifyReply } from 'fastify';
 import { ApiErrors, COMMON_API_ERRORS } from '../http/error-response.dto';
 import { RunIdPipe } from '../http/run-id.pipe';
 import { API_KEY_SCHEME } from '../openapi/openapi';
-import { BacktestTasks } from './backtest-tasks.service';
+import { BacktestTasks, SyncRunOutcome } from './backtest-tasks.service';
+import { MetricsService } from '@app/platform';
+import { ErrorBody, errorBody } from '../http/error-response';
 import { BacktestRequestDto, EXAMPLE_BACKTEST_REQUEST } from './backtest-request.dto';
 import { HistoryPageDto, HistoryQueryDto } from './history.dto';
 import { ResultDocumentDto } from './result-document.dto';
 import { CompletedRun, RunResults } from './run-results.service';
+import { RunSymbols } from './run-symbols.service';
+import { SymbolActivityDto, SymbolActivityResultDto } from './symbol-activity.dto';
+import { SymbolPipe } from '../http/symbol.pipe';
 import { TaskAcceptedDto } from './task.dto';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+function statusUrl(taskId: string): string {
+  return `/api/backtests/status/${taskId}`;
+}
+
+/** RFC 7240: `Prefer: respond-async` among the header's preferences. */
+function prefersAsync(prefer: string | undefined): boolean {
+  return (
+    prefer !== undefined &&
+    prefer
+      .split(',')
+      .some((preference) => preference.trim().toLowerCase().split(/\s*;/)[0] === 'respond-async')
+  );
+}
 
 const RUN_ID_PARAM = {
   name: 'id',
@@ -76,22 +100,33 @@ export class BacktestsController {
   constructor(
     private readonly backtests: BacktestTasks,
     private readonly results: RunResults,
+    private readonly runSymbols: RunSymbols,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Post('run')
   @HttpCode(HttpStatus.OK)
+  @UseInterceptors(PresetExpansion)
   @ApiOperation({
     summary: 'Run a backtest and wait for its result',
     description:
-      'Queues the backtest for a worker and waits up to SYNC_TIMEOUT_S (default 60 s) for it. ' +
-      'In time: 200 with the result document. Otherwise: 202 with the task id to poll ' +
-      '(GET /api/backtests/status/{task_id}) or stream (…/events).',
+      'Queues the backtest for a worker and waits up to SYNC_TIMEOUT_S (default 60 s) for it (SPEC §10.9): ' +
+      'in time, 200 with the result document; a run that failed answers as failures do (422, 404, 500, 504 for JOB_TIMEOUT_S) with `status: "failed"`; ' +
+      'still going past SYNC_TIMEOUT_S, 504 with `status: "running"`, the task id and `status_url` (also in Location): the task goes on. ' +
+      'With `Prefer: respond-async` (RFC 7240) it answers 202 with the task at once and `Preference-Applied: respond-async`. ' +
+      'While the API shuts down, a waiting request answers 503 with the task id (the task stays queued for a worker).',
+  })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description: '`respond-async`: answer 202 with the task at once instead of waiting',
+    schema: { type: 'string', example: 'respond-async' },
   })
   @ApiBody(REQUEST_BODY)
   @ApiOkResponse({ type: ResultDocumentDto, description: 'The result document (SPEC §4)' })
   @ApiAcceptedResponse({
     type: TaskAcceptedDto,
-    description: 'Still running after SYNC_TIMEOUT_S: poll the task (Location header)',
+    description: 'Prefer: respond-async was asked: queued, follow it at Location',
   })
   @ApiErrors(
     [
@@ -109,25 +144,61 @@ export class BacktestsController {
       [HttpStatus.CONFLICT]: 'The task was cancelled while the request waited',
       [HttpStatus.UNPROCESSABLE_ENTITY]:
         'Invalid request (every failing field listed), or a data file that cannot be read',
+      [HttpStatus.SERVICE_UNAVAILABLE]:
+        'Redis is unavailable, or the API shut down while the request waited (the body names the task)',
+      [HttpStatus.GATEWAY_TIMEOUT]:
+        'Still running after SYNC_TIMEOUT_S (`status: "running"`, `status_url`), or the job ran longer than JOB_TIMEOUT_S (`status: "failed"`)',
     },
   )
   async run(
     @Body() body: BacktestRequestDto,
+    @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | TaskAcceptedDto> {
-    const outcome = await this.backtests.runAndWait(body.toBacktestRequest());
+  ): Promise<string | TaskAcceptedDto | ErrorBody> {
+    const request = body.toBacktestRequest();
+    if (prefersAsync(prefer)) {
+      const accepted = await this.backtests.submit(request);
+      this.metrics.syncRuns.inc({ outcome: 'respond_async' });
+      void reply
+        .status(HttpStatus.ACCEPTED)
+        .header('Preference-Applied', 'respond-async')
+        .header('Location', statusUrl(accepted.task_id));
+      return accepted;
+    }
+    let outcome: SyncRunOutcome;
+    try {
+      outcome = await this.backtests.runAndWait(request);
+    } catch (error) {
+      this.metrics.syncRuns.inc({ outcome: 'failed' });
+      throw error;
+    }
     if (outcome.kind === 'completed') {
+      this.metrics.syncRuns.inc({ outcome: 'completed' });
       void reply.type(JSON_TYPE);
       return outcome.resultJson;
     }
-    void reply
-      .status(HttpStatus.ACCEPTED)
-      .header('Location', `/api/backtests/status/${outcome.accepted.task_id}`);
-    return outcome.accepted;
+    const taskId = outcome.accepted.task_id;
+    const shutdown = outcome.reason === 'shutdown';
+    this.metrics.syncRuns.inc({ outcome: shutdown ? 'shutting_down' : 'still_running' });
+    const status = shutdown ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.GATEWAY_TIMEOUT;
+    void reply.status(status).header('Location', statusUrl(taskId));
+    return {
+      ...errorBody(
+        status,
+        shutdown
+          ? `The API is shutting down; task ${taskId} is ${outcome.accepted.status} and a worker will run it: follow it at ${statusUrl(taskId)}`
+          : `Task ${taskId} is still ${outcome.accepted.status} after SYNC_TIMEOUT_S; it goes on: follow it at ${statusUrl(taskId)}, then read the result at /api/backtests/${taskId}`,
+      ),
+      task_id: taskId,
+      // SPEC §10.9: the run goes on (queued or running), as against a job that timed out.
+      status: 'running',
+      status_url: statusUrl(taskId),
+    };
   }
 
   @Post('run-async')
   @HttpCode(HttpStatus.ACCEPTED)
+  @UseInterceptors(PresetExpansion)
   @ApiOperation({
     summary: 'Queue a backtest',
     description:
@@ -148,7 +219,7 @@ export class BacktestsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskAcceptedDto> {
     const accepted = await this.backtests.submit(body.toBacktestRequest());
-    void reply.header('Location', `/api/backtests/status/${accepted.task_id}`);
+    void reply.header('Location', statusUrl(accepted.task_id));
     return accepted;
   }
 
@@ -229,5 +300,29 @@ export class BacktestsController {
     const run = await this.results.completed(id);
     resultHeaders(reply, run);
     return resultStream(run, `attachment; filename="backtest-${id}.json"`);
+  }
+
+  @Patch(':id/symbols/:symbol')
+  @ApiOperation({
+    summary: 'Switch a symbol of a run in or out of its portfolio',
+    description:
+      'Sets the symbol’s `is_active` in the stored result and recomputes the run’s `portfolio` over the active symbols (SPEC §10.6, §12); result.json is rewritten atomically, its manifest (size, md5, summary) and catalogue row follow. Concurrent changes of one run, on any replica, are applied one after the other.',
+  })
+  @ApiParam(RUN_ID_PARAM)
+  @ApiParam({ name: 'symbol', example: 'ETH_BTC', description: 'A symbol of the run' })
+  @ApiOkResponse({ type: SymbolActivityResultDto })
+  @ApiErrors(
+    [HttpStatus.NOT_FOUND, HttpStatus.UNPROCESSABLE_ENTITY, HttpStatus.SERVICE_UNAVAILABLE],
+    {
+      [HttpStatus.NOT_FOUND]: 'No completed run with that id, or no such symbol in it',
+      [HttpStatus.UNPROCESSABLE_ENTITY]: 'The body is not {"is_active": true|false}',
+    },
+  )
+  setSymbolActive(
+    @Param('id', RunIdPipe) id: string,
+    @Param('symbol', SymbolPipe) symbol: string,
+    @Body() body: SymbolActivityDto,
+  ): Promise<SymbolActivityResultDto> {
+    return this.runSymbols.setActive(id, symbol, body.is_active);
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import {
   InventoryEntry,
   parseSymbol,
@@ -10,11 +10,15 @@ import {
   Timeframe,
   TIMEFRAMES,
 } from '@app/data';
-import { PageDto, PageQueryDto } from '../http/pagination.dto';
 import { numberFromQuery, SatisfiesLibraryRule } from '../http/validation';
 
-/** Filters and page of GET /api/data/inventory. */
-export class InventoryQueryDto extends PageQueryDto {
+export const INVENTORY_DEFAULT_LIMIT = 50;
+export const INVENTORY_MAX_LIMIT = 200;
+const LIMIT_RULE = `an integer from 1 to ${INVENTORY_MAX_LIMIT}`;
+const OFFSET_RULE = `an integer from 0 to ${Number.MAX_SAFE_INTEGER}`;
+
+/** Filters and page of GET /api/data/inventory (SPEC §10.5). */
+export class InventoryQueryDto {
   @ApiPropertyOptional({ example: 'ETH_BTC', description: SYMBOL_RULE })
   @IsOptional()
   @SatisfiesLibraryRule((value) => parseSymbol(value, 'symbol'))
@@ -30,9 +34,35 @@ export class InventoryQueryDto extends PageQueryDto {
   @Transform(numberFromQuery)
   @SatisfiesLibraryRule((value) => parseYear(value, 'year'))
   year?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: INVENTORY_MAX_LIMIT,
+    default: INVENTORY_DEFAULT_LIMIT,
+    description: 'Files per page',
+  })
+  @Transform(numberFromQuery)
+  @IsInt({ message: LIMIT_RULE })
+  @Min(1, { message: LIMIT_RULE })
+  @Max(INVENTORY_MAX_LIMIT, { message: LIMIT_RULE })
+  limit: number = INVENTORY_DEFAULT_LIMIT;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    default: 0,
+    description: 'Files to skip',
+  })
+  @Transform(numberFromQuery)
+  @IsInt({ message: OFFSET_RULE })
+  @Min(0, { message: OFFSET_RULE })
+  @Max(Number.MAX_SAFE_INTEGER, { message: OFFSET_RULE })
+  offset: number = 0;
 }
 
-export class InventoryEntryDto implements InventoryEntry {
+export class InventoryFileDto implements InventoryEntry {
   @ApiProperty({ example: 'ETH_BTC' })
   symbol!: string;
 
@@ -41,6 +71,15 @@ export class InventoryEntryDto implements InventoryEntry {
 
   @ApiProperty({ example: 2018 })
   year!: number;
+
+  @ApiProperty({ example: 'ETH_BTC/5M/2018.parquet', description: 'Relative to DATA_ROOT' })
+  relative_path!: string;
+
+  @ApiProperty({ example: 151234 })
+  size_bytes!: number;
+
+  @ApiProperty({ example: '2026-11-30T08:12:44.120Z', description: 'When the file last changed' })
+  modified_at!: string;
 
   @ApiProperty({
     type: 'integer',
@@ -56,12 +95,6 @@ export class InventoryEntryDto implements InventoryEntry {
   @ApiProperty({ type: 'string', nullable: true, example: '2018-01-31T14:55:00.000Z' })
   last_timestamp!: string | null;
 
-  @ApiProperty({ example: 151234 })
-  size_bytes!: number;
-
-  @ApiProperty({ example: 'ETH_BTC/5M/2018.parquet', description: 'Relative to DATA_ROOT' })
-  path!: string;
-
   @ApiPropertyOptional({
     example: 'not a Parquet file',
     description: 'Only for a file that cannot be read',
@@ -69,7 +102,17 @@ export class InventoryEntryDto implements InventoryEntry {
   error?: string;
 }
 
-export class InventoryPageDto extends PageDto {
-  @ApiProperty({ type: [InventoryEntryDto], description: 'By symbol, timeframe, year' })
-  items!: InventoryEntryDto[];
+/** SPEC §10.5: what the client of the system this replaces reads. */
+export class InventoryPageDto {
+  @ApiProperty({ type: [InventoryFileDto], description: 'Newest modified_at first, ties by path' })
+  files!: InventoryFileDto[];
+
+  @ApiProperty({ type: 'integer', example: 12, description: 'Files matching the filters' })
+  total_count!: number;
+
+  @ApiProperty({ type: 'integer', example: INVENTORY_DEFAULT_LIMIT })
+  limit!: number;
+
+  @ApiProperty({ type: 'integer', example: 0 })
+  offset!: number;
 }

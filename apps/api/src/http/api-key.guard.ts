@@ -6,8 +6,12 @@ import { InjectConfig } from '@app/platform';
 
 export const API_KEY_HEADER = 'x-api-key';
 
-/** The routes the key protects: everything under /api. `/`, /health*, /docs*, /metrics stay open. */
+/**
+ * The routes the key protects: everything under /api but /api/health (the probe's other
+ * name, SPEC §10.1). `/`, /health*, /docs*, /ui*, /metrics stay open.
+ */
 const PROTECTED_PATH = /^\/api(?:[/?#]|$)/;
+const OPEN_API_ROUTES: ReadonlySet<string> = new Set(['/api/health']);
 
 /**
  * When API_KEY is set, every /api route needs the header X-API-Key with that value, compared
@@ -31,7 +35,7 @@ export class ApiKeyGuard implements CanActivate {
     // The route that matched, not the raw URL: Fastify decodes the path before routing, so
     // `/%61pi/strategies` reaches the /api/strategies handler while its URL says otherwise.
     const route = request.routeOptions.url ?? request.url;
-    if (!PROTECTED_PATH.test(route)) return true;
+    if (!PROTECTED_PATH.test(route) || OPEN_API_ROUTES.has(route)) return true;
     const given = request.headers[API_KEY_HEADER];
     if (typeof given !== 'string' || given === '') {
       throw new UnauthorizedException(

@@ -10,6 +10,7 @@ import {
   FailureCode,
   NotFoundError,
   TaskFailedError,
+  TryLaterError,
 } from '@app/common';
 import { MalformedJsonError } from './json-body';
 
@@ -21,6 +22,10 @@ export interface ErrorBody {
   message: string;
   /** On 422 for invalid input: every failing field, the value given and what is allowed. */
   errors?: FieldProblem[];
+  /** A synchronous run's answers name their task and how it stands (SPEC §10.9). */
+  task_id?: string;
+  status?: string;
+  status_url?: string;
 }
 
 /** Largest request body accepted (SPEC §5: over 1 MiB is a 413). */
@@ -76,8 +81,16 @@ export function describeError(error: unknown): ErrorBody | undefined {
   }
   if (error instanceof NotFoundError) return errorBody(HttpStatus.NOT_FOUND, error.message);
   if (error instanceof ConflictError) return errorBody(HttpStatus.CONFLICT, error.message);
+  if (error instanceof TryLaterError) {
+    return errorBody(HttpStatus.SERVICE_UNAVAILABLE, error.message);
+  }
   if (error instanceof TaskFailedError) {
-    return errorBody(STATUS_OF_FAILURE[error.code], error.message);
+    // SPEC §10.9: a sync run that failed says so in `status` (a timed-out job's 504 and a
+    // run still going past SYNC_TIMEOUT_S are told apart by it).
+    return {
+      ...errorBody(STATUS_OF_FAILURE[error.code], error.message),
+      ...(error.taskId !== undefined && { task_id: error.taskId, status: 'failed' }),
+    };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -34,14 +34,16 @@ export interface HealthReport extends ReadinessReport {
  * so a Redis outage makes pods unready, never restarts them all.
  */
 @ApiTags('health')
-@Controller('health')
+@Controller()
 export class HealthController {
   constructor(
     private readonly health: HealthService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  @Get()
+  // /api/health too: the clients of the system this replaces look there (SPEC §10.1); like
+  // /health it needs no API key.
+  @Get(['health', 'api/health'])
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Service health with every check',
@@ -65,7 +67,7 @@ export class HealthController {
     };
   }
 
-  @Get('live')
+  @Get('health/live')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Liveness probe',
@@ -80,7 +82,7 @@ export class HealthController {
     };
   }
 
-  @Get('ready')
+  @Get('health/ready')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Readiness probe',

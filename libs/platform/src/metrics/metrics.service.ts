@@ -38,6 +38,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /**
+   * How synchronous runs (POST /api/backtests/run) were answered. A run still going past
+   * SYNC_TIMEOUT_S is a 504 by SPEC §10.9 but no fault: `still_running` lets a 5xx alert
+   * leave those out.
+   */
+  readonly syncRuns = new Counter({
+    name: 'backtest_sync_runs_total',
+    help: 'Synchronous runs by how they were answered: completed, failed, still_running (504), shutting_down (503), respond_async (202)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly candlesProcessed = new Counter({
     name: 'backtest_candles_processed_total',
     help: 'Candles read and run through a strategy',

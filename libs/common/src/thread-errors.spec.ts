@@ -1,4 +1,4 @@
-import { DataFileError, InvalidInputError, NoDataError, NotFoundError } from '@app/common';
+import { DataFileError, InvalidInputError, NoDataError, NotFoundError } from './errors';
 import { fromThreadError, toThreadError } from './thread-errors';
 
 /** What the main thread gets back: the error through structured clone, as a thread sends it. */

@@ -1,10 +1,11 @@
 import {
+  ConflictError,
   DataFileError,
   FieldProblem,
   InvalidInputError,
   NoDataError,
   NotFoundError,
-} from '@app/common';
+} from './errors';
 
 /**
  * An error as plain data. A thread's error reaches the main thread by structured clone, which
@@ -15,6 +16,7 @@ export type ThreadError =
   | { kind: 'no-data'; message: string }
   | { kind: 'not-found'; message: string }
   | { kind: 'data-file'; file: string; problem: string }
+  | { kind: 'conflict'; message: string }
   | { kind: 'other'; message: string };
 
 export function toThreadError(error: unknown): ThreadError {
@@ -25,6 +27,7 @@ export function toThreadError(error: unknown): ThreadError {
   if (error instanceof DataFileError) {
     return { kind: 'data-file', file: error.file, problem: error.problem };
   }
+  if (error instanceof ConflictError) return { kind: 'conflict', message: error.message };
   return { kind: 'other', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -38,6 +41,8 @@ export function fromThreadError(error: ThreadError): Error {
       return new NotFoundError(error.message);
     case 'data-file':
       return new DataFileError(error.file, error.problem);
+    case 'conflict':
+      return new ConflictError(error.message);
     case 'other':
       return new Error(error.message);
   }

@@ -1,0 +1,47 @@
+import type { ThreadError } from '@app/common';
+import type { SymbolActivityOutcome } from '@app/backtest';
+import type { CandleFileEntry, InventoryEntry, Timeframe } from '@app/data';
+
+/**
+ * What the API asks of its threads: work that parses or decodes files (Parquet footers and
+ * columns, whole result documents), which must never run on the event loop that answers
+ * requests. Plain data both ways (structured clone).
+ */
+export type ApiThreadTask =
+  | { kind: 'describe-candle-files'; files: CandleFileEntry[] }
+  | {
+      kind: 'install-upload';
+      /** The staged upload, on the data root's file system. */
+      stagedPath: string;
+      dataRoot: string;
+      symbol: string;
+      timeframe: Timeframe;
+      year: number;
+      overwrite: boolean;
+      /** The name the client gave the file, for messages. */
+      fileName: string;
+    }
+  | {
+      kind: 'set-symbol-active';
+      resultsDir: string;
+      dataRoot: string;
+      runId: string;
+      symbol: string;
+      isActive: boolean;
+    };
+
+export interface InstalledUpload {
+  relative_path: string;
+  rows: number;
+  format: 'parquet' | 'csv';
+}
+
+export interface ApiThreadResults {
+  'describe-candle-files': InventoryEntry[];
+  'install-upload': InstalledUpload;
+  'set-symbol-active': SymbolActivityOutcome;
+}
+
+/** A thread's answer: its value, or its error as plain data (types survive the clone). */
+export type ApiThreadReply<K extends ApiThreadTask['kind']> =
+  { ok: true; value: ApiThreadResults[K] } | { ok: false; error: ThreadError };
