@@ -89,8 +89,7 @@ export async function listCandleFiles(
   }
   return files.sort(
     (a, b) =>
-      b.modifiedMs - a.modifiedMs ||
-      compareText(a.location.relativePath, b.location.relativePath),
+      b.modifiedMs - a.modifiedMs || compareText(a.location.relativePath, b.location.relativePath),
   );
 }
 

@@ -77,7 +77,11 @@ export class ResultStore {
    * file atomically, then the manifest with its new size and md5 and the given summary; every
    * other file the manifest lists stays as it is. The caller holds the run's lock.
    */
-  async replaceResult(id: string, resultJson: string, summary: Manifest['summary']): Promise<Manifest> {
+  async replaceResult(
+    id: string,
+    resultJson: string,
+    summary: Manifest['summary'],
+  ): Promise<Manifest> {
     const manifest = await this.readManifest(id);
     if (manifest?.status !== 'completed') {
       throw new NotFoundError(`Run ${id} has no result to rewrite`);
