@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ResultDocument } from '@app/backtest';
+import { ResultDocument, tradesCsv } from '@app/backtest';
 import { generateCandles, readCandleFile, TIMEFRAME_MS, writeCandleFile } from '@app/data';
 import { Manifest } from '@app/storage';
 import type { ErrorBody } from '../apps/api/src/http/error-response';
@@ -10,7 +10,7 @@ import type { PresetDto } from '../apps/api/src/strategies/preset.dto';
 import { call, TaskAccepted } from './support/api-client';
 import { AppProcess, startApp } from './support/app-process';
 import { PrivateRedis, startPrivateRedis } from './support/redis-server';
-import { writeSyntheticData } from './support/task-harness';
+import { eventually, writeSyntheticData } from './support/task-harness';
 
 /**
  * SPEC §10: what the web client and scripts of the system this replaces send and read, each
@@ -491,6 +491,34 @@ describe('drop-in for the system this replaces (SPEC §10)', () => {
     for (const header of ['location', 'retry-after', 'preference-applied', 'content-disposition']) {
       expect(exposed).toContain(header);
     }
+  });
+
+  it('serves a run’s trades as SPEC §12’s CSV, the same rows as the document', async () => {
+    const run = await call<ResultDocument>(apis[0].url, 'POST', '/api/backtests/run', {
+      headers: KEY,
+      body: {
+        strategy: 'volume_long_candle',
+        params: { vol_multiplier: 1.1, body_pct: 0.001 },
+        execution: { fee: 0.002, slippage: 0.001 },
+        symbols: ['DROP_D', 'DROP_E'],
+        timeframe: '5M',
+        start_date: '2024-01-01',
+        end_date: '2024-01-10',
+      },
+    });
+    expect(run.body.total_signals).toBeGreaterThan(0);
+    const csv = await fetch(`${apis[1].url}/api/backtests/${run.body.run_id}/trades.csv`, {
+      headers: KEY,
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(await csv.text()).toBe(tradesCsv(run.body));
+    // The temp file it was streamed from goes as soon as it is open.
+    await eventually(
+      () => readdirSync(tmpdir()).filter((name) => name.startsWith('coin-trades-')).length === 0,
+      5000,
+      'the trades temp file removed',
+    );
   });
 
   it('answers a failed synchronous run with status failed in its body (§10.9)', async () => {

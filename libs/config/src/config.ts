@@ -137,7 +137,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'SYNC_TIMEOUT_S',
     default: '60',
-    doc: 'POST /api/backtests/run answers 202 with the task id after this',
+    doc: 'POST /api/backtests/run waits this long, then answers 504 with the task to follow',
   },
   {
     name: 'TASK_TTL_S',

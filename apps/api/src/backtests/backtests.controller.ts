@@ -1,4 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TRADES_CSV_HEADER } from '@app/backtest';
+import { ApiThreads } from '../threads/api-threads.service';
 import {
   Body,
   Controller,
@@ -102,6 +107,7 @@ export class BacktestsController {
     private readonly results: RunResults,
     private readonly runSymbols: RunSymbols,
     private readonly metrics: MetricsService,
+    private readonly threads: ApiThreads,
   ) {}
 
   @Post('run')
@@ -300,6 +306,45 @@ export class BacktestsController {
     const run = await this.results.completed(id);
     resultHeaders(reply, run);
     return resultStream(run, `attachment; filename="backtest-${id}.json"`);
+  }
+
+  @Get(':id/trades.csv')
+  @ApiOperation({
+    summary: 'A run’s trades as CSV',
+    description: `SPEC §12: header \`${TRADES_CSV_HEADER}\`, one row per trade, times ISO-8601 UTC with ms and Z, numbers in their shortest round-trip form.`,
+  })
+  @ApiParam(RUN_ID_PARAM)
+  @ApiProduces('text/csv')
+  @ApiOkResponse({
+    description: 'text/csv',
+    content: { 'text/csv': { schema: { type: 'string', example: `${TRADES_CSV_HEADER}\n` } } },
+  })
+  @ApiErrors([HttpStatus.NOT_FOUND], {
+    [HttpStatus.NOT_FOUND]: 'No such run, not finished yet, or it failed / was cancelled',
+  })
+  async trades(
+    @Param('id', RunIdPipe) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StreamableFile> {
+    const run = await this.results.completed(id);
+    // Made on an API thread (the result is parsed whole), into a temp file streamed from here.
+    const dir = await mkdtemp(join(tmpdir(), 'coin-trades-'));
+    const csvPath = join(dir, 'trades.csv');
+    try {
+      const { bytes } = await this.threads.run({
+        kind: 'write-trades-csv',
+        resultPath: run.file.path,
+        csvPath,
+      });
+      const stream = createReadStream(csvPath);
+      // Gone from the disk as soon as it is open; the stream keeps reading it.
+      stream.once('open', () => void rm(dir, { recursive: true, force: true }));
+      void reply.header('Content-Disposition', `attachment; filename="trades-${id}.csv"`);
+      return new StreamableFile(stream, { type: 'text/csv; charset=utf-8', length: bytes });
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   @Patch(':id/symbols/:symbol')

@@ -77,42 +77,51 @@ export class UploadController {
   async upload(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const stagingDir = join(this.config.dataRoot, STAGING_DIR);
     const staged = join(stagingDir, `${randomUUID()}.part`);
+    let answer: { status: number; body: object };
     try {
-      const { fields, fileName } = await this.receive(request, stagingDir, staged);
-      const target = this.parseTarget(fields, fileName);
-      const location = candleFileLocation(
-        this.config.dataRoot,
-        target.symbol,
-        target.timeframe,
-        target.year,
-      );
-      // Cheap first; the thread checks again at the moment it places the file.
-      if (!target.overwrite && (await exists(location.absolutePath))) {
-        throw new ConflictError(
-          `${location.relativePath} exists: send overwrite=true to replace it`,
-        );
-      }
-      const installed = await this.threads.run({
-        kind: 'install-upload',
-        stagedPath: staged,
-        dataRoot: this.config.dataRoot,
-        ...target,
-        fileName: fileName!,
-      });
-      await reply.status(HttpStatus.OK).send({
-        success: true,
-        message: `Stored ${installed.rows} candles (${installed.format}) as ${installed.relative_path}`,
-        file_path: installed.relative_path,
-      });
+      answer = { status: HttpStatus.OK, body: await this.store(request, stagingDir, staged) };
     } catch (error) {
       // Every failure the API can name answers in its error shape, with success: false
       // (SPEC §10.8); anything else is the exception filter's 500.
       const body = describeError(error) ?? this.describeFormError(error);
       if (!body) throw error;
-      await reply.status(body.statusCode).send({ success: false, ...body });
+      answer = { status: body.statusCode, body: { success: false, ...body } };
     } finally {
+      // Gone before the client hears back: a failed upload leaves nothing behind.
       await rm(staged, { force: true });
     }
+    await reply.status(answer.status).send(answer.body);
+  }
+
+  private async store(
+    request: FastifyRequest,
+    stagingDir: string,
+    staged: string,
+  ): Promise<UploadResultDto> {
+    const { fields, fileName } = await this.receive(request, stagingDir, staged);
+    const target = this.parseTarget(fields, fileName);
+    const location = candleFileLocation(
+      this.config.dataRoot,
+      target.symbol,
+      target.timeframe,
+      target.year,
+    );
+    // Cheap first; the thread checks again at the moment it places the file.
+    if (!target.overwrite && (await exists(location.absolutePath))) {
+      throw new ConflictError(`${location.relativePath} exists: send overwrite=true to replace it`);
+    }
+    const installed = await this.threads.run({
+      kind: 'install-upload',
+      stagedPath: staged,
+      dataRoot: this.config.dataRoot,
+      ...target,
+      fileName: fileName!,
+    });
+    return {
+      success: true,
+      message: `Stored ${installed.rows} candles (${installed.format}) as ${installed.relative_path}`,
+      file_path: installed.relative_path,
+    };
   }
 
   /** @fastify/multipart's refusals of a form over its limits, worded for the client. */

@@ -10,6 +10,12 @@ import type { CandleFileEntry, InventoryEntry, Timeframe } from '@app/data';
 export type ApiThreadTask =
   | { kind: 'describe-candle-files'; files: CandleFileEntry[] }
   | {
+      kind: 'write-trades-csv';
+      /** The run's result.json (its path from the manifest), and where to write the CSV. */
+      resultPath: string;
+      csvPath: string;
+    }
+  | {
       kind: 'install-upload';
       /** The staged upload, on the data root's file system. */
       stagedPath: string;
@@ -39,6 +45,7 @@ export interface InstalledUpload {
 export interface ApiThreadResults {
   'describe-candle-files': InventoryEntry[];
   'install-upload': InstalledUpload;
+  'write-trades-csv': { bytes: number };
   'set-symbol-active': SymbolActivityOutcome;
 }
 

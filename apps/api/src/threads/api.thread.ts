@@ -1,7 +1,10 @@
-import { link, rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { link, readFile, rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { dirname } from 'node:path';
 import { ConflictError, makeDirectory, toThreadError } from '@app/common';
-import { setSymbolActive } from '@app/backtest';
+import { ResultDocument, setSymbolActive, tradesCsvLines } from '@app/backtest';
 import {
   candleFileLocation,
   checkUploadedCandles,
@@ -39,6 +42,8 @@ async function run(task: ApiThreadTask): Promise<ApiThreadResults[ApiThreadTask[
     }
     case 'install-upload':
       return installUpload(task);
+    case 'write-trades-csv':
+      return writeTradesCsv(task.resultPath, task.csvPath);
     case 'set-symbol-active':
       return setSymbolActive({
         store: new ResultStore(task.resultsDir),
@@ -95,4 +100,12 @@ async function installUpload(
     rows: checked.candles.length,
     format: checked.format,
   };
+}
+
+/** SPEC §12's trades CSV of a stored result, streamed into `csvPath` as it is made. */
+async function writeTradesCsv(resultPath: string, csvPath: string): Promise<{ bytes: number }> {
+  const result = JSON.parse(await readFile(resultPath, 'utf8')) as ResultDocument;
+  const out = createWriteStream(csvPath, { flags: 'wx', mode: 0o600 });
+  await pipeline(Readable.from(tradesCsvLines(result)), out);
+  return { bytes: out.bytesWritten };
 }
