@@ -15,6 +15,13 @@ import { isRunId } from './run-id';
 
 export type ManifestFields = Omit<Manifest, 'task_id' | 'status' | 'result_files'>;
 
+/** A file of a completed run besides result.json (chart.json), as text to write. */
+export interface RunFileContent {
+  /** A plain file name inside the run folder. */
+  name: string;
+  content: string;
+}
+
 /** A result file ready to be sent: where it is and how big. */
 export interface StoredResultFile {
   path: string;
@@ -58,28 +65,50 @@ export class ResultStore {
     return join(this.resultsDir, id.toLowerCase());
   }
 
-  /** Stores a completed run: result.json, then manifest.json with the result's md5. */
-  async saveCompleted(id: string, resultJson: string, fields: ManifestFields): Promise<Manifest> {
+  /**
+   * Stores a completed run: its other files (`extraFiles`, e.g. chart.json), then result.json,
+   * then manifest.json with the md5 and size of each (result.json first in `result_files`).
+   */
+  async saveCompleted(
+    id: string,
+    resultJson: string,
+    fields: ManifestFields,
+    extraFiles: readonly RunFileContent[] = [],
+  ): Promise<Manifest> {
     const dir = await this.makeRunDir(id);
-    const bytes = Buffer.from(resultJson, 'utf8');
-    await this.writeAtomic(join(dir, RESULT_FILE_NAME), bytes);
-    const resultFile: ResultFileEntry = {
+    const extras: ResultFileEntry[] = [];
+    for (const file of extraFiles) extras.push(await this.writeRunFile(id, dir, file));
+    const resultFile = await this.writeRunFile(id, dir, {
       name: RESULT_FILE_NAME,
-      path: `${id.toLowerCase()}/${RESULT_FILE_NAME}`,
-      size_bytes: bytes.length,
-      checksum: createHash('md5').update(bytes).digest('hex'),
-    };
+      content: resultJson,
+    });
     return this.writeManifest({
       task_id: id,
       status: 'completed',
-      result_files: [resultFile],
+      result_files: [resultFile, ...extras],
       ...fields,
     });
   }
 
+  private async writeRunFile(
+    id: string,
+    dir: string,
+    file: RunFileContent,
+  ): Promise<ResultFileEntry> {
+    const bytes = Buffer.from(file.content, 'utf8');
+    await this.writeAtomic(join(dir, file.name), bytes);
+    return {
+      name: file.name,
+      path: `${id.toLowerCase()}/${file.name}`,
+      size_bytes: bytes.length,
+      checksum: createHash('md5').update(bytes).digest('hex'),
+    };
+  }
+
   /**
-   * Stores a run that ended without a result (failed or cancelled): a manifest only. A result
-   * file left by a race (cancelled just after the result was written) is removed first.
+   * Stores a run that ended without a result (failed or cancelled): a manifest only. Result
+   * files left by a race (cancelled just after the run was written: result.json and whatever
+   * else that manifest lists) are removed first.
    */
   async saveUnfinished(
     id: string,
@@ -87,7 +116,10 @@ export class ResultStore {
     fields: ManifestFields,
   ): Promise<Manifest> {
     const dir = await this.makeRunDir(id);
-    await rm(join(dir, RESULT_FILE_NAME), { force: true });
+    const listed = (await this.readManifest(id))?.result_files.map((file) => file.name) ?? [];
+    for (const name of new Set([RESULT_FILE_NAME, ...listed])) {
+      if (/^[\w.-]+$/.test(name)) await rm(join(dir, name), { force: true });
+    }
     return this.writeManifest({ task_id: id, status, result_files: [], ...fields });
   }
 
