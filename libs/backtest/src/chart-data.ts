@@ -208,6 +208,18 @@ function aggregate(candles: Candles, size: number, bars: number): ChartOverview 
   return overview;
 }
 
+/** Epoch milliseconds (ascending) as chart.json writes times: delta-encoded seconds. */
+export function encodeDeltaSeconds(timestamp: ArrayLike<number>): DeltaSeconds {
+  const times = new Array<number>(timestamp.length);
+  let previous = 0;
+  for (let t = 0; t < timestamp.length; t++) {
+    const time = timestamp[t] / 1000;
+    times[t] = time - previous;
+    previous = time;
+  }
+  return times;
+}
+
 function deltaSeconds(indices: Int32Array, timestamp: Float64Array): DeltaSeconds {
   const times = new Array<number>(indices.length);
   let previous = 0;
