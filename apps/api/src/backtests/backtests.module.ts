@@ -12,5 +12,7 @@ import { TasksController } from './tasks.controller';
   imports: [backtestQueueRegistration()],
   controllers: [BacktestsController, TasksController],
   providers: [BacktestTasks, TaskStates, TaskEventStreams, RunResults],
+  // The reports read completed runs the same way (ReportsModule).
+  exports: [RunResults],
 })
 export class BacktestsModule {}
