@@ -105,6 +105,12 @@
     return node;
   }
 
+  /** Replaces a node's children, leaving out the null and false ones (parts not shown). */
+  function fill(node, ...children) {
+    node.replaceChildren(...children.flat().filter((child) => child !== null && child !== false));
+    return node;
+  }
+
   const numberFormat = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 6 });
   const integerFormat = new Intl.NumberFormat('en-US');
 
@@ -251,6 +257,7 @@
     apiJson,
     streamEvents,
     el,
+    fill,
     formatNumber,
     formatTime,
     figuresTable,

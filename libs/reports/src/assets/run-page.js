@@ -496,37 +496,29 @@
 
   async function showLiveRun(runId) {
     setState('loading');
-    let chart = await apiJson(`/api/backtests/${runId}/chart.json`);
-    if (chart.status === 404) {
-      const status = await apiJson(`/api/backtests/status/${runId}`);
-      if (status.status === 404) {
-        setState('missing');
-        setStatus(`No run ${runId}: ${errorText(status)}`, true);
-        return;
-      }
-      if (!status.ok) throw new Error(errorText(status));
-      if (status.body.status === 'queued' || status.body.status === 'running') {
-        setState(status.body.status);
-        const final = await followTask(runId);
-        if (!final || final.status !== 'completed') {
-          setState(final ? final.status : 'missing');
-          setStatus(
-            `The task ${final ? final.status : 'is gone'}${final && final.error ? `: ${final.error}` : ''}`,
-            true,
-          );
-          return;
-        }
-        chart = await apiJson(`/api/backtests/${runId}/chart.json`);
-      } else if (status.body.status !== 'completed') {
-        setState(status.body.status);
-        setStatus(
-          `The run ${status.body.status}${status.body.error ? `: ${status.body.error}` : ''}`,
-          true,
-        );
-        return;
-      }
+    // The task's state first: a run still going has no chart yet, and asking would only 404.
+    const status = await apiJson(`/api/backtests/status/${runId}`);
+    if (status.status === 404) {
+      setState('missing');
+      setStatus(`No run ${runId}: ${errorText(status)}`, true);
+      return;
+    }
+    if (!status.ok) throw new Error(errorText(status));
+    let final = status.body;
+    if (final.status === 'queued' || final.status === 'running') {
+      setState(final.status);
+      final = await followTask(runId);
+    }
+    if (!final || final.status !== 'completed') {
+      setState(final ? final.status : 'missing');
+      setStatus(
+        `The run ${final ? final.status : 'is gone'}${final && final.error ? `: ${final.error}` : ''}`,
+        true,
+      );
+      return;
     }
     setStatus('');
+    const chart = await apiJson(`/api/backtests/${runId}/chart.json`);
     let sections = new Map();
     if (chart.ok) {
       describeRun(chart.body);

@@ -4,7 +4,7 @@
 // against out-of-sample, filling in while chunks finish. Live: GET /api/sweeps/{id} and its
 // events; static (cli sweep --report): the same drawing from the answer in the page.
 (function () {
-  const { config, apiJson, streamEvents, el, formatNumber, figuresTable } = window.Report;
+  const { config, apiJson, streamEvents, el, fill, formatNumber, figuresTable } = window.Report;
   const { sortableTable, setStatus, setState, errorText } = window.Report;
   const TERMINAL = ['completed', 'failed', 'cancelled'];
 
@@ -325,7 +325,8 @@
   function render(sweep) {
     const view = viewOf(sweep);
     const done = sweep.done ?? null;
-    parts.summary.replaceChildren(
+    fill(
+      parts.summary,
       el('h2', {}, `Sweep ${sweep.sweep_id}`),
       el(
         'p',
@@ -364,7 +365,8 @@
     const validation = sweep.validation || null;
     const scatterNote = el('p', { className: 'muted' });
     parts.scatter.hidden = false;
-    parts.validation.replaceChildren(
+    fill(
+      parts.validation,
       el('h2', {}, 'In-sample against out-of-sample'),
       scatterNote,
       parts.scatter,
