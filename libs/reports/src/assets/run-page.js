@@ -496,29 +496,35 @@
 
   async function showLiveRun(runId) {
     setState('loading');
-    // The task's state first: a run still going has no chart yet, and asking would only 404.
-    const status = await apiJson(`/api/backtests/status/${runId}`);
-    if (status.status === 404) {
-      setState('missing');
-      setStatus(`No run ${runId}: ${errorText(status)}`, true);
-      return;
-    }
-    if (!status.ok) throw new Error(errorText(status));
-    let final = status.body;
-    if (final.status === 'queued' || final.status === 'running') {
-      setState(final.status);
-      final = await followTask(runId);
-    }
-    if (!final || final.status !== 'completed') {
-      setState(final ? final.status : 'missing');
-      setStatus(
-        `The run ${final ? final.status : 'is gone'}${final && final.error ? `: ${final.error}` : ''}`,
-        true,
-      );
-      return;
+    // chart.json first: a completed run needs nothing else before its first chart (the task's
+    // status would carry the whole result document). Only without it is the task asked about.
+    let chart = await apiJson(`/api/backtests/${runId}/chart.json`);
+    if (chart.status === 404) {
+      const status = await apiJson(`/api/backtests/status/${runId}`);
+      if (status.status === 404) {
+        setState('missing');
+        setStatus(`No run ${runId}: ${errorText(status)}`, true);
+        return;
+      }
+      if (!status.ok) throw new Error(errorText(status));
+      let final = status.body;
+      if (final.status === 'queued' || final.status === 'running') {
+        setState(final.status);
+        final = await followTask(runId);
+        if (final && final.status === 'completed') {
+          chart = await apiJson(`/api/backtests/${runId}/chart.json`);
+        }
+      }
+      if (!final || final.status !== 'completed') {
+        setState(final ? final.status : 'missing');
+        setStatus(
+          `The run ${final ? final.status : 'is gone'}${final && final.error ? `: ${final.error}` : ''}`,
+          true,
+        );
+        return;
+      }
     }
     setStatus('');
-    const chart = await apiJson(`/api/backtests/${runId}/chart.json`);
     let sections = new Map();
     if (chart.ok) {
       describeRun(chart.body);
