@@ -80,6 +80,7 @@ export class CandlesQueryDto {
 
 const COLUMN: ApiPropertyOptions = {
   type: [Number],
+  example: [0.0859, 0.0861, 0.086],
   description: 'One value per candle, in time order',
 };
 
@@ -102,7 +103,7 @@ export class CandleWindowDto implements CandleWindow {
   @ApiProperty({ example: 288, description: 'Candles in this answer' })
   count!: number;
 
-  @ApiProperty({ description: 'More candles lie in the window past `limit`' })
+  @ApiProperty({ example: false, description: 'More candles lie in the window past `limit`' })
   truncated!: boolean;
 
   @ApiProperty({
@@ -113,7 +114,11 @@ export class CandleWindowDto implements CandleWindow {
   })
   next_from!: string | null;
 
-  @ApiProperty({ enum: ['delta_seconds'], description: 'How `time` is written' })
+  @ApiProperty({
+    enum: ['delta_seconds'],
+    example: 'delta_seconds',
+    description: 'How `time` is written',
+  })
   time_encoding!: 'delta_seconds';
 
   @ApiProperty({
