@@ -4,7 +4,11 @@
 import { cpSync, globSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ASSETS = ['libs/*/src/lua/*.lua', 'apps/*/src/**/assets/**/*.{html,css,js}'];
+const ASSETS = [
+  'libs/*/src/lua/*.lua',
+  'apps/*/src/**/assets/**/*.{html,css,js}',
+  'libs/*/src/**/assets/**/*.{html,css,js}',
+];
 
 for (const pattern of ASSETS) {
   for (const file of globSync(pattern)) cpSync(file, join('dist', file));

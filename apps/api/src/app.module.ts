@@ -4,6 +4,7 @@ import { HealthModule, MetricsModule, platformModules } from '@app/platform';
 import { BacktestsModule } from './backtests/backtests.module';
 import { DataModule } from './data/data.module';
 import { HttpModule } from './http/http.module';
+import { ReportsModule } from './reports/reports.module';
 import { RootModule } from './root/root.module';
 import { StrategiesModule } from './strategies/strategies.module';
 import { ApiThreadsModule } from './threads/api-threads.service';
@@ -26,6 +27,7 @@ export class AppModule {
         StrategiesModule,
         BacktestsModule,
         DataModule,
+        ReportsModule,
         HealthModule,
         MetricsModule,
         ...features,

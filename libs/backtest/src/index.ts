@@ -1,3 +1,4 @@
+export * from './chart-data';
 export * from './request';
 export * from './result-document';
 export * from './run-backtest';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { ResultStore } from '@app/storage';
 import { parseBacktestRequest } from './request';
 import { assembleBacktest, BacktestEvent, runBacktest, runSymbol } from './run-backtest';
 import { RunFolders } from './run-folders';
+import type { ChartDocument } from './chart-data';
 
 const SAMPLE_DATA = join(__dirname, '../../../data');
 const CONTEXT = {
@@ -298,6 +300,19 @@ describe('runBacktest on the sample data', () => {
       expect(manifest.execution).toEqual(outcome.result.execution);
       expect(JSON.parse(readFileSync(join(dir, runId, 'result.json'), 'utf8'))).toEqual(
         outcome.result,
+      );
+      // SPEC §14: the chart data of the symbols that had candles, listed with its md5.
+      const chart = readFileSync(join(dir, runId, 'chart.json'));
+      expect(manifest.result_files.find((file) => file.name === 'chart.json')).toEqual({
+        name: 'chart.json',
+        path: `${runId}/chart.json`,
+        size_bytes: chart.length,
+        checksum: createHash('md5').update(chart).digest('hex'),
+      });
+      const document = JSON.parse(chart.toString('utf8')) as ChartDocument;
+      expect(document.run_id).toBe(runId);
+      expect(document.symbols.map((symbol) => [symbol.symbol, symbol.trade_count])).toEqual(
+        outcome.result.symbols.map((symbol) => [symbol.symbol, symbol.samples]),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

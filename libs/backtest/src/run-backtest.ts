@@ -17,6 +17,7 @@ import {
   StrategySignals,
   SymbolResult,
 } from '@app/strategies';
+import { ChartDocument, chartDocumentOf, buildSymbolChart, SymbolChart } from './chart-data';
 import { BacktestRequest } from './request';
 import { FailedSymbol, RESULT_VERSION, ResultDocument } from './result-document';
 import type { RunOrigin } from './run-folders';
@@ -50,6 +51,8 @@ export interface BacktestOutcome {
   symbolMs: number[];
   /** Candles read over all symbols. */
   candles: number;
+  /** What the reports draw of the run (chart.json, SPEC §14). */
+  chart: ChartDocument;
 }
 
 /**
@@ -66,6 +69,8 @@ export interface SymbolOutcome {
   portfolio: PortfolioMember | null;
   /** Wall time of its load and strategy, ms. */
   ms: number;
+  /** Its part of chart.json, built while its candles are at hand; null without candles. */
+  chart: SymbolChart | null;
 }
 
 /** What one symbol's run needs: where the data is, and the run's cache and cancel check. */
@@ -148,6 +153,8 @@ export async function runSymbol(
     result: run?.result ?? null,
     portfolio: run?.portfolio ?? null,
     ms: performance.now() - started,
+    chart:
+      run && buildSymbolChart(symbol, candles, run.trades, run.portfolio.account?.equity ?? null),
   };
 }
 
@@ -166,6 +173,7 @@ export function assembleBacktest(
   const members: PortfolioMember[] = [];
   const failed: FailedSymbol[] = [];
   const symbolMs: number[] = [];
+  const charts: SymbolChart[] = [];
   let candlesRead = 0;
   for (const outcome of outcomes) {
     candlesRead += outcome.candles;
@@ -173,6 +181,7 @@ export function assembleBacktest(
       symbols.push(outcome.result);
       members.push(outcome.portfolio);
       symbolMs.push(outcome.ms);
+      if (outcome.chart) charts.push(outcome.chart);
     } else {
       failed.push({
         symbol: outcome.symbol,
@@ -207,7 +216,7 @@ export function assembleBacktest(
       ...(context.origin.workerId !== null && { worker_id: context.origin.workerId }),
     },
   };
-  return { result, symbolMs, candles: candlesRead };
+  return { result, symbolMs, candles: candlesRead, chart: chartDocumentOf(result, charts) };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   TerminalStatus,
 } from '@app/common';
 import { EMPTY_SUMMARY, Manifest, ManifestFields, ResultStore, RunSummary } from '@app/storage';
+import { CHART_FILE_NAME } from './chart-data';
 import { BacktestOutcome } from './run-backtest';
 
 /** Where runs happen, as results and manifests record it. */
@@ -47,6 +48,8 @@ export class RunFolders {
         outcome.result.run_id,
         JSON.stringify(outcome.result),
         this.manifestFields(request, times, summarizeOutcome(outcome), null),
+        // SPEC §14: the reports' chart data, listed (md5, size) in the manifest.
+        [{ name: CHART_FILE_NAME, content: JSON.stringify(outcome.chart) }],
       ),
     );
   }

@@ -78,9 +78,25 @@ describe('ResultStore', () => {
     expect(await store.readManifest(id)).toBeUndefined();
   });
 
-  it('records a cancelled run with a manifest only, removing a result a race left behind', async () => {
+  it('writes the other files of a completed run first, each with its md5 and size', async () => {
     const id = newRunId();
-    await store.saveCompleted(id, '{}', manifestFields());
+    const chart = '{"symbols":[]}';
+    const manifest = await store.saveCompleted(id, '{"a":1}', manifestFields(), [
+      { name: 'chart.json', content: chart },
+    ]);
+    expect(manifest.result_files.map((file) => file.name)).toEqual(['result.json', 'chart.json']);
+    expect(manifest.result_files[1]).toEqual({
+      name: 'chart.json',
+      path: `${id}/chart.json`,
+      size_bytes: Buffer.byteLength(chart),
+      checksum: createHash('md5').update(chart).digest('hex'),
+    });
+    expect(readFileSync(join(dir, id, 'chart.json'), 'utf8')).toBe(chart);
+  });
+
+  it('records a cancelled run with a manifest only, removing the files a race left behind', async () => {
+    const id = newRunId();
+    await store.saveCompleted(id, '{}', manifestFields(), [{ name: 'chart.json', content: '{}' }]);
     const manifest = await store.saveUnfinished(
       id,
       'cancelled',

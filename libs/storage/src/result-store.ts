@@ -15,6 +15,13 @@ import { isRunId } from './run-id';
 
 export type ManifestFields = Omit<Manifest, 'task_id' | 'status' | 'result_files'>;
 
+/** A file of a completed run besides result.json (chart.json), as text to write. */
+export interface RunFileContent {
+  /** A plain file name inside the run folder. */
+  name: string;
+  content: string;
+}
+
 /** A result file ready to be sent: where it is and how big. */
 export interface StoredResultFile {
   path: string;
@@ -58,18 +65,44 @@ export class ResultStore {
     return join(this.resultsDir, id.toLowerCase());
   }
 
-  /** Stores a completed run: result.json, then manifest.json with the result's md5. */
-  async saveCompleted(id: string, resultJson: string, fields: ManifestFields): Promise<Manifest> {
+  /**
+   * Stores a completed run: its other files (`extraFiles`, e.g. chart.json), then result.json,
+   * then manifest.json with the md5 and size of each (result.json first in `result_files`).
+   */
+  async saveCompleted(
+    id: string,
+    resultJson: string,
+    fields: ManifestFields,
+    extraFiles: readonly RunFileContent[] = [],
+  ): Promise<Manifest> {
     const dir = await this.makeRunDir(id);
-    const bytes = Buffer.from(resultJson, 'utf8');
-    await this.writeAtomic(join(dir, RESULT_FILE_NAME), bytes);
-    const resultFile = resultFileEntry(id, RESULT_FILE_NAME, bytes);
+    const extras: ResultFileEntry[] = [];
+    for (const file of extraFiles) extras.push(await this.writeRunFile(id, dir, file));
+    const resultFile = await this.writeRunFile(id, dir, {
+      name: RESULT_FILE_NAME,
+      content: resultJson,
+    });
     return this.writeManifest({
       task_id: id,
       status: 'completed',
-      result_files: [resultFile],
+      result_files: [resultFile, ...extras],
       ...fields,
     });
+  }
+
+  private async writeRunFile(
+    id: string,
+    dir: string,
+    file: RunFileContent,
+  ): Promise<ResultFileEntry> {
+    const bytes = Buffer.from(file.content, 'utf8');
+    await this.writeAtomic(join(dir, file.name), bytes);
+    return {
+      name: file.name,
+      path: `${id.toLowerCase()}/${file.name}`,
+      size_bytes: bytes.length,
+      checksum: createHash('md5').update(bytes).digest('hex'),
+    };
   }
 
   /**
@@ -87,9 +120,10 @@ export class ResultStore {
       throw new NotFoundError(`Run ${id} has no result to rewrite`);
     }
     const dir = this.runDir(id);
-    const bytes = Buffer.from(resultJson, 'utf8');
-    await this.writeAtomic(join(dir, RESULT_FILE_NAME), bytes);
-    const resultFile = resultFileEntry(id, RESULT_FILE_NAME, bytes);
+    const resultFile = await this.writeRunFile(id, dir, {
+      name: RESULT_FILE_NAME,
+      content: resultJson,
+    });
     return this.writeManifest({
       ...manifest,
       result_files: manifest.result_files.map((file) =>
@@ -100,8 +134,9 @@ export class ResultStore {
   }
 
   /**
-   * Stores a run that ended without a result (failed or cancelled): a manifest only. A result
-   * file left by a race (cancelled just after the result was written) is removed first.
+   * Stores a run that ended without a result (failed or cancelled): a manifest only. Result
+   * files left by a race (cancelled just after the run was written: result.json and whatever
+   * else that manifest lists) are removed first.
    */
   async saveUnfinished(
     id: string,
@@ -109,7 +144,10 @@ export class ResultStore {
     fields: ManifestFields,
   ): Promise<Manifest> {
     const dir = await this.makeRunDir(id);
-    await rm(join(dir, RESULT_FILE_NAME), { force: true });
+    const listed = (await this.readManifest(id))?.result_files.map((file) => file.name) ?? [];
+    for (const name of new Set([RESULT_FILE_NAME, ...listed])) {
+      if (/^[\w.-]+$/.test(name)) await rm(join(dir, name), { force: true });
+    }
     return this.writeManifest({ task_id: id, status, result_files: [], ...fields });
   }
 
@@ -210,16 +248,6 @@ export class ResultStore {
     await rm(this.runDir(id), { recursive: true, force: true });
     this.manifestCache.delete(id.toLowerCase());
   }
-}
-
-/** A file of a run folder as its manifest lists it: where, how big, its md5. */
-function resultFileEntry(id: string, name: string, bytes: Uint8Array): ResultFileEntry {
-  return {
-    name,
-    path: `${id.toLowerCase()}/${name}`,
-    size_bytes: bytes.length,
-    checksum: createHash('md5').update(bytes).digest('hex'),
-  };
 }
 
 function parseManifest(text: string): Manifest | undefined {

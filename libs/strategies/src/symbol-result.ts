@@ -109,6 +109,8 @@ export function evaluateSymbol(
 export interface SymbolRun {
   readonly result: SymbolResult;
   readonly portfolio: PortfolioMember;
+  /** The trades by bar index, for what is drawn of them (the run's chart data). */
+  readonly trades: Trades;
 }
 
 /** Turns one symbol's candles and strategy output into its entry of the result document. */
@@ -158,5 +160,6 @@ export function buildSymbolResult(
       performance_curve: performanceCurve,
     },
     portfolio,
+    trades,
   };
 }

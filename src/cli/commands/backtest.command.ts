@@ -43,6 +43,8 @@ prints a table per symbol and writes the run folder (result.json + manifest.json
   --threads N          load and run N symbols at once: this thread and N-1 worker threads
                        (default: the CPUs); 1 runs them one after the other. Same result.
   --json               print only the result document (JSON) on stdout; messages go to stderr
+  --report FILE.html   also write the run's report: one self-contained page (charts with every
+                       entry and exit, equity and drawdown, stats, trades; no zoom detail)
 
 Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`,
   flags: {
@@ -68,6 +70,7 @@ Exit codes: 0 done, 2 invalid input, 3 no data for any symbol, 1 anything else.`
     'results-dir': { type: 'string', expects: 'a directory' },
     threads: { type: 'string', expects: 'a whole number of threads, 1 or more' },
     json: { type: 'boolean', default: false },
+    report: { type: 'string', expects: 'an HTML file to write, such as report.html' },
   },
   load: async (flags) => {
     // The threads first: each loads the engine while this thread loads its own.

@@ -1,4 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { FieldProblem, InvalidInputError, ProblemCollector } from '@app/common';
 import {
@@ -13,6 +14,7 @@ import {
   tradesCsv,
 } from '@app/backtest';
 import type { AppConfig } from '@app/config';
+import { renderRunReport } from '@app/reports';
 import { newRunId, ResultStore, writeFileAtomic } from '@app/storage';
 import { cliConfig } from '../cli-config';
 import { FlagValues, missingFlags } from '../args';
@@ -57,6 +59,7 @@ export async function backtestCommand(
   const tradesFile =
     typeof flags['export-trades'] === 'string' ? flags['export-trades'] : undefined;
   if (tradesFile !== undefined) await exportTrades(tradesFile, outcome.result);
+  if (typeof flags.report === 'string') await writeReport(flags.report, outcome);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
     process.stderr.write(`Run folder: ${resultPath}\n`);
@@ -64,6 +67,13 @@ export async function backtestCommand(
     process.stdout.write(`${formatResultTable(outcome.result)}\nRun folder: ${resultPath}\n`);
   }
   return 0;
+}
+
+/** SPEC §14: the run's report from the same chart data the run folder holds. */
+async function writeReport(path: string, outcome: BacktestOutcome): Promise<void> {
+  // The page's assets are read here, on the first report, not at start-up.
+  await writeFile(path, renderRunReport(outcome.chart, outcome.result), 'utf8');
+  process.stderr.write(`Report: ${relative(process.cwd(), resolve(path))}\n`);
 }
 
 interface CompletedRun {

@@ -14,5 +14,7 @@ import { TasksController } from './tasks.controller';
   imports: [backtestQueueRegistration(), StrategiesModule],
   controllers: [BacktestsController, TasksController],
   providers: [BacktestTasks, TaskStates, TaskEventStreams, RunResults, RunSymbols],
+  // The reports read completed runs the same way (ReportsModule).
+  exports: [RunResults],
 })
 export class BacktestsModule {}

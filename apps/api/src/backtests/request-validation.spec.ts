@@ -59,7 +59,7 @@ describe('backtest request validation', () => {
         field: 'priority',
         value: 'high',
         allowed:
-          'no such field; the fields are strategy, params, execution, symbols, timeframe, start_date, end_date',
+          'no such field; the fields are preset, strategy, params, execution, symbols, timeframe, start_date, end_date',
       },
     ]);
     expect(await problemsOf(['volume_long_candle'], body)).toEqual([
@@ -67,7 +67,7 @@ describe('backtest request validation', () => {
         field: 'body',
         value: ['volume_long_candle'],
         allowed:
-          'a JSON object with strategy, params, execution, symbols, timeframe, start_date, end_date',
+          'a JSON object with preset, strategy, params, execution, symbols, timeframe, start_date, end_date',
       },
     ]);
   });

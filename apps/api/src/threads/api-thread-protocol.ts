@@ -1,6 +1,14 @@
 import type { ThreadError } from '@app/common';
 import type { SymbolActivityOutcome } from '@app/backtest';
 import type { CandleFileEntry, InventoryEntry, Timeframe } from '@app/data';
+import type { CandleWindowQuery } from '../data/candle-window';
+
+/** Set once for the pool (piscina `workerData`). */
+export interface ApiThreadSettings {
+  dataRoot: string;
+  /** Each thread's share of CANDLE_CACHE_MB, in bytes: zooming around a chart reads its file once. */
+  candleCacheBytes: number;
+}
 
 /**
  * What the API asks of its threads: work that parses or decodes files (Parquet footers and
@@ -9,6 +17,8 @@ import type { CandleFileEntry, InventoryEntry, Timeframe } from '@app/data';
  */
 export type ApiThreadTask =
   | { kind: 'describe-candle-files'; files: CandleFileEntry[] }
+  /** A window of candles for a chart zooming in (SPEC §14), as its JSON text. */
+  | { kind: 'read-candle-window'; query: CandleWindowQuery }
   | {
       kind: 'write-trades-csv';
       /** The run's result.json (its path from the manifest), and where to write the CSV. */
@@ -44,6 +54,7 @@ export interface InstalledUpload {
 
 export interface ApiThreadResults {
   'describe-candle-files': InventoryEntry[];
+  'read-candle-window': string;
   'install-upload': InstalledUpload;
   'write-trades-csv': { bytes: number };
   'set-symbol-active': SymbolActivityOutcome;

@@ -2,7 +2,16 @@ import { join } from 'node:path';
 import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Piscina } from 'piscina';
 import { fromThreadError } from '@app/common';
-import type { ApiThreadReply, ApiThreadResults, ApiThreadTask } from './api-thread-protocol';
+import { AppConfig } from '@app/config';
+import { InjectConfig } from '@app/platform';
+import type {
+  ApiThreadReply,
+  ApiThreadResults,
+  ApiThreadSettings,
+  ApiThreadTask,
+} from './api-thread-protocol';
+
+const MIB = 1024 * 1024;
 
 /** The compiled thread file beside this one. */
 const THREAD_FILE = join(__dirname, 'api.thread.js');
@@ -11,19 +20,30 @@ const THREAD_FILE = join(__dirname, 'api.thread.js');
 const API_THREADS = 2;
 
 /**
- * The API's worker threads (piscina) for work that parses files: Parquet footers for the
- * inventory, a whole result.json to rewrite. The event loop hands the work over and answers
- * other requests (and its probes) meanwhile.
+ * The API's worker threads (piscina) for work that parses files — candle windows for zooming
+ * charts, Parquet footers for the inventory, uploads to check, a whole result.json to rewrite
+ * or turn into CSV — so the event loop (SPEC §14: it never decodes Parquet) hands the work over
+ * and answers other requests, and its probes, meanwhile.
  */
 @Injectable()
 export class ApiThreads implements OnApplicationShutdown {
-  private readonly pool = new Piscina<ApiThreadTask, ApiThreadReply<ApiThreadTask['kind']>>({
-    filename: THREAD_FILE,
-    minThreads: 0,
-    maxThreads: API_THREADS,
-    // Idle threads go after a while: a quiet API holds no engine in memory twice.
-    idleTimeout: 60_000,
-  });
+  private readonly pool: Piscina<ApiThreadTask, ApiThreadReply<ApiThreadTask['kind']>>;
+
+  constructor(@InjectConfig() config: AppConfig) {
+    const workerData: ApiThreadSettings = {
+      dataRoot: config.dataRoot,
+      candleCacheBytes: Math.floor((config.candleCacheMb * MIB) / API_THREADS),
+    };
+    this.pool = new Piscina({
+      filename: THREAD_FILE,
+      // One thread starts with the API; the second joins under load.
+      minThreads: 1,
+      maxThreads: API_THREADS,
+      // A parsed year file is what makes the next zoom fast: keep idle threads a while.
+      idleTimeout: 10 * 60_000,
+      workerData,
+    });
+  }
 
   async run<K extends ApiThreadTask['kind']>(
     task: Extract<ApiThreadTask, { kind: K }>,

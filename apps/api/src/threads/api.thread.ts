@@ -6,18 +6,26 @@ import { dirname } from 'node:path';
 import { ConflictError, makeDirectory, toThreadError } from '@app/common';
 import { ResultDocument, setSymbolActive, tradesCsvLines } from '@app/backtest';
 import {
+  CandleFileCache,
   candleFileLocation,
   checkUploadedCandles,
   describeCandleFile,
   encodeCandleFile,
 } from '@app/data';
 import { ResultStore, writeFileAtomic } from '@app/storage';
+import { workerData } from 'node:worker_threads';
+import { readCandleWindowJson } from '../data/candle-window';
 import type {
   ApiThreadReply,
   ApiThreadResults,
+  ApiThreadSettings,
   ApiThreadTask,
   InstalledUpload,
 } from './api-thread-protocol';
+
+const settings = workerData as ApiThreadSettings;
+/** Parsed year files stay in the thread between requests (zooms, a run's PATCHes). */
+const cache = new CandleFileCache({ maxBytes: settings.candleCacheBytes });
 
 /**
  * A thread of the API's pool (ApiThreads): plain libraries only, no Nest. Each task is one
@@ -40,6 +48,8 @@ async function run(task: ApiThreadTask): Promise<ApiThreadResults[ApiThreadTask[
       for (const file of task.files) entries.push(await describeCandleFile(file));
       return entries;
     }
+    case 'read-candle-window':
+      return readCandleWindowJson(settings.dataRoot, task.query, cache);
     case 'install-upload':
       return installUpload(task);
     case 'write-trades-csv':
