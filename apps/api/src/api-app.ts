@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { API_KEY_HEADER } from './http/api-key.guard';
 import { BODY_LIMIT_BYTES, errorBody } from './http/error-response';
 import { jsonBodyParser } from './http/json-body';
+import { registerRateLimit } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
 import { createOpenApiDocument, serveOpenApiDocument } from './openapi/openapi';
 import { readPackageInfo } from './openapi/package-info';
@@ -72,6 +73,9 @@ export async function createApiApp(
       headerPairs: 100,
     },
   });
+
+  // RATE_LIMIT_PER_MIN on the submission routes (issue 10, item 1), counted in Redis.
+  await registerRateLimit(fastify, config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, features),

@@ -16,7 +16,9 @@ Submit with POST /api/backtests/run (waits for the result) or /run-async (answer
 follow a task at GET /api/backtests/status/{task_id} or its /events stream, read results at
 GET /api/backtests/{id}. Dates are KST calendar dates, both inclusive.
 
-Errors are JSON {statusCode, error, message}; a 422 also lists every failing field in \`errors\`.
+Errors are JSON {statusCode, error, message, detail} (detail repeats message); a 422 also lists
+the failing fields in \`errors\` (at most 50; \`errors_omitted\` counts the rest). A 429 or 503
+carries Retry-After.
 When the server has API_KEY set, every /api route needs the header X-API-Key.`;
 
 /** The OpenAPI 3 document of every route, with the strategies' parameter schemas. */
