@@ -100,7 +100,7 @@ export function jsonPreview(value: unknown, max: number): { text: string; cut: b
   const write = (item: unknown, depth: number): void => {
     if (full()) return;
     if (item !== null && typeof item === 'object' && 'toJSON' in item) {
-      const toJson = (item as { toJSON: unknown }).toJSON;
+      const toJson = item.toJSON;
       if (typeof toJson === 'function') item = (toJson as () => unknown).call(item);
     }
     if (typeof item === 'string') {

@@ -1,0 +1,284 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call } from './support/api-client';
+import { AppProcess, startApp } from './support/app-process';
+import { PrivateRedis, startPrivateRedis } from './support/redis-server';
+import { sampleDataRoot } from './support/sample-data';
+
+/**
+ * Issue 10: requests built to hurt. Error bodies stay small and quick to build whatever the
+ * request (item 3), deep JSON is a 400 (item 5), every error carries `detail` (SPEC §10.2),
+ * submissions past MAX_QUEUED_TASKS or RATE_LIMIT_PER_MIN are told when to come back, and
+ * the rate budget is one across replicas (item 1). The built API over HTTP, private Redis.
+ */
+
+jest.setTimeout(90_000);
+
+const VALID_REQUEST = {
+  strategy: 'volume_long_candle',
+  symbols: ['ETH_BTC'],
+  timeframe: '5M',
+  start_date: '2018-01-10',
+  end_date: '2018-01-31',
+};
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * Sends `body` while another client polls /health/live every 10 ms; returns the answer and
+ * the slowest probe, so a request that blocks the event loop shows as a slow probe.
+ */
+async function postWhileProbing(
+  url: string,
+  path: string,
+  rawBody: string,
+): Promise<{ status: number; bytes: number; body: Record<string, unknown>; slowestLiveMs: number }> {
+  let slowestLiveMs = 0;
+  let done = false;
+  const probe = (async () => {
+    while (!done) {
+      const started = performance.now();
+      const live = await fetch(`${url}/health/live`);
+      await live.arrayBuffer();
+      expect(live.status).toBe(200);
+      slowestLiveMs = Math.max(slowestLiveMs, performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  // Let the probe make its first round trip before the big request goes out.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const response = await call<Record<string, unknown>>(url, 'POST', path, {
+    rawBody,
+    headers: { 'content-type': 'application/json' },
+  });
+  done = true;
+  await probe;
+  return {
+    status: response.status,
+    bytes: response.bytes.length,
+    body: response.body,
+    slowestLiveMs,
+  };
+}
+
+describe('API hardening (issue 10)', () => {
+  let redis: PrivateRedis;
+  let api: AppProcess;
+  let resultsDir: string;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    resultsDir = mkdtempSync(join(tmpdir(), 'coin-api-hardening-'));
+    api = await startApp('api', {
+      REDIS_URL: redis.url,
+      DATA_ROOT: await sampleDataRoot(),
+      RESULTS_DIR: resultsDir,
+      QUEUE_NAME: 'api-hardening-e2e',
+      // No worker: every accepted task stays queued, so the second one meets the cap.
+      MAX_QUEUED_TASKS: '1',
+      RATE_LIMIT_PER_MIN: '0',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.dispose();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  describe('error amplification (item 3)', () => {
+    it('answers 60,000 unknown keys in a 1 MB body with 50 problems and a count, quickly, in ≤ 64 KiB', async () => {
+      const body: Record<string, unknown> = { ...VALID_REQUEST };
+      // Keys padded so that the body is close to 1 MiB, as in the issue's reproduction.
+      const key = (index: number): string => `key_${String(index).padStart(8, '0')}`;
+      for (let index = 0; index < 60_000; index += 1) body[key(index)] = 1;
+      const raw = JSON.stringify(body);
+      expect(raw.length).toBeGreaterThan(950_000);
+      expect(raw.length).toBeLessThan(1024 * 1024);
+      const answer = await postWhileProbing(api.url, '/api/backtests/run-async', raw);
+      expect(answer.status).toBe(422);
+      expect(answer.bytes).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+      const errors = answer.body.errors as Array<{ field: string }>;
+      expect(errors).toHaveLength(50);
+      expect(errors[0].field).toBe(key(0));
+      expect(answer.body.errors_omitted).toBe(59_950);
+      expect(answer.body.message).toMatch(/and 59950 more problems$/);
+      expect(answer.body.detail).toBe(answer.body.message);
+      // Was 15 MB built in 5.8 s with /health/live stalled 3.8 s.
+      expect(answer.slowestLiveMs).toBeLessThan(1000);
+    });
+
+    it('answers 60,000 keys inside params, and 10,000 bad symbols, without echoing them whole', async () => {
+      const params: Record<string, number> = {};
+      for (let index = 0; index < 60_000; index += 1) params[`p${index}`] = 1;
+      const deepKeys = await postWhileProbing(
+        api.url,
+        '/api/backtests/run-async',
+        JSON.stringify({ ...VALID_REQUEST, params }),
+      );
+      expect(deepKeys.status).toBe(422);
+      expect(deepKeys.bytes).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+      expect(deepKeys.body.message).toMatch(/^params: .*at most 1000 fields \(got 60000\)/);
+      expect(deepKeys.slowestLiveMs).toBeLessThan(1000);
+
+      const symbols = Array.from({ length: 10_000 }, (_, index) => `bad/${index}`);
+      const badSymbols = await postWhileProbing(
+        api.url,
+        '/api/backtests/run-async',
+        JSON.stringify({ ...VALID_REQUEST, symbols }),
+      );
+      expect(badSymbols.status).toBe(422);
+      // Was 2.66 MB.
+      expect(badSymbols.bytes).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+      expect(badSymbols.body.message).toMatch(/^symbols: /);
+    });
+
+    it('cuts an echoed value to 200 characters and keeps multi-byte text within 64 KiB', async () => {
+      const longValue = 'é'.repeat(100_000);
+      const answer = await postWhileProbing(
+        api.url,
+        '/api/backtests/run-async',
+        JSON.stringify({
+          ...VALID_REQUEST,
+          strategy: longValue,
+          symbols: Array.from({ length: 100 }, () => '😀'.repeat(1000)),
+        }),
+      );
+      expect(answer.status).toBe(422);
+      expect(answer.bytes).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+      const errors = answer.body.errors as Array<{ field: string; value: string }>;
+      const strategy = errors.find(({ field }) => field === 'strategy');
+      expect(strategy?.value).toHaveLength(200);
+      expect(strategy?.value.endsWith('…')).toBe(true);
+      for (const { value } of errors) expect(value.length).toBeLessThanOrEqual(200);
+    });
+  });
+
+  describe('deep JSON (item 5)', () => {
+    it('answers a body 2,000 levels deep with 400 naming the limit, not a 500', async () => {
+      const deep = '{"a":'.repeat(2000) + '1' + '}'.repeat(2000);
+      const answer = await postWhileProbing(
+        api.url,
+        '/api/backtests/run-async',
+        `{"strategy":"volume_long_candle","params":${deep}}`,
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.stringContaining('more than 32 levels deep') as string,
+        detail: answer.body.message,
+      });
+      const presets = await call(api.url, 'POST', '/api/strategies/presets', {
+        rawBody: `{"name":"x","strategy":"volume_long_candle","params":${deep}}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(presets.status).toBe(400);
+    });
+  });
+
+  describe('detail on every error (SPEC §10.2)', () => {
+    it('carries detail, the same text as message, on 400, 404, 405/404 routes, 413, 415 and 422', async () => {
+      const answers = [
+        await call(api.url, 'POST', '/api/backtests/run-async', {
+          rawBody: '{"a":',
+          headers: { 'content-type': 'application/json' },
+        }),
+        await call(api.url, 'GET', '/api/backtests/0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3'),
+        await call(api.url, 'GET', '/no-such-route'),
+        await call(api.url, 'POST', '/api/backtests/run-async', {
+          rawBody: 'x'.repeat(2 * 1024 * 1024),
+          headers: { 'content-type': 'application/json' },
+        }),
+        await call(api.url, 'POST', '/api/backtests/run-async', {
+          rawBody: 'a=b',
+          headers: { 'content-type': 'text/plain' },
+        }),
+        await call(api.url, 'POST', '/api/backtests/run-async', { body: { strategy: 'nope' } }),
+      ];
+      expect(answers.map(({ status }) => status)).toEqual([400, 404, 404, 413, 415, 422]);
+      for (const { body } of answers) {
+        expect(typeof body.detail).toBe('string');
+        expect(body.detail).toBe(body.message);
+        expect(body.detail.length).toBeGreaterThan(0);
+      }
+    });
+  });
+
+  describe('a full queue (MAX_QUEUED_TASKS)', () => {
+    it('answers 503 with Retry-After and a detail once MAX_QUEUED_TASKS tasks wait', async () => {
+      const first = await call(api.url, 'POST', '/api/backtests/run-async', {
+        body: VALID_REQUEST,
+      });
+      expect(first.status).toBe(202);
+      const second = await call(api.url, 'POST', '/api/backtests/run-async', {
+        body: VALID_REQUEST,
+      });
+      expect(second.status).toBe(503);
+      expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(second.body.detail).toMatch(/MAX_QUEUED_TASKS/);
+    });
+  });
+});
+
+describe('rate limit across replicas (issue 10, item 1)', () => {
+  let redis: PrivateRedis;
+  let apis: AppProcess[] = [];
+  let resultsDir: string;
+  const PER_MIN = 6;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    resultsDir = mkdtempSync(join(tmpdir(), 'coin-api-rate-'));
+    const env = {
+      REDIS_URL: redis.url,
+      DATA_ROOT: await sampleDataRoot(),
+      RESULTS_DIR: resultsDir,
+      QUEUE_NAME: 'api-rate-e2e',
+      RATE_LIMIT_PER_MIN: String(PER_MIN),
+    };
+    apis = await Promise.all([startApp('api', env), startApp('api', env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.stop()));
+    await redis?.dispose();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  it('spends one budget on two API processes; past it 429 with Retry-After and detail; reads stay open', async () => {
+    const statuses: number[] = [];
+    for (let index = 0; index < PER_MIN; index += 1) {
+      const api = apis[index % 2];
+      const answer = await call(api.url, 'POST', '/api/backtests/run-async', {
+        body: VALID_REQUEST,
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual(Array.from({ length: PER_MIN }, () => 202));
+    // Each replica alone has seen only half the budget: the count is in Redis.
+    for (const api of apis) {
+      const refused = await call(api.url, 'POST', '/api/backtests/run', { body: VALID_REQUEST });
+      expect(refused.status).toBe(429);
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(refused.body).toMatchObject({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        detail: expect.stringContaining(`RATE_LIMIT_PER_MIN (${PER_MIN})`) as string,
+      });
+      expect(refused.body.detail).toBe(refused.body.message);
+    }
+    // Probes, metrics and reads are not submissions.
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/api/strategies']) {
+      expect([path, (await call(apis[0].url, 'GET', path)).status]).toEqual([path, 200]);
+    }
+    // A percent-encoded path reaches the same route, and the same budget.
+    const encoded = await call(apis[1].url, 'POST', '/%61pi/backtests/run-async', {
+      body: VALID_REQUEST,
+    });
+    expect(encoded.status).toBe(429);
+  });
+});
