@@ -142,6 +142,7 @@ export class BacktestsController {
       HttpStatus.PAYLOAD_TOO_LARGE,
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       HttpStatus.UNPROCESSABLE_ENTITY,
+      HttpStatus.TOO_MANY_REQUESTS,
       HttpStatus.SERVICE_UNAVAILABLE,
       HttpStatus.GATEWAY_TIMEOUT,
     ],
@@ -218,6 +219,7 @@ export class BacktestsController {
     HttpStatus.PAYLOAD_TOO_LARGE,
     HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     HttpStatus.UNPROCESSABLE_ENTITY,
+    HttpStatus.TOO_MANY_REQUESTS,
     HttpStatus.SERVICE_UNAVAILABLE,
   ])
   async runAsync(

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { TASK_STATUSES, TaskStatus } from '@app/task-state';
+import { nullableRef } from '../openapi/nullable';
 import { ResultDocumentDto } from './result-document.dto';
 
 const EXAMPLE_TASK_ID = '0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3';
@@ -28,8 +29,9 @@ export class TaskStateDto {
   progress!: number;
 
   @ApiProperty({
-    type: ResultDocumentDto,
-    nullable: true,
+    ...nullableRef(ResultDocumentDto),
+    // The example's status is running: no result yet.
+    example: null,
     description: 'The result document once the task completed; null before and otherwise',
   })
   result!: ResultDocumentDto | null;

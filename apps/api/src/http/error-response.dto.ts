@@ -1,7 +1,7 @@
 import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 import { FieldProblem } from '@app/common';
-import { ErrorBody, REDIS_UNAVAILABLE_MESSAGE } from './error-response';
+import { ErrorBody, errorBody, REDIS_UNAVAILABLE_MESSAGE } from './error-response';
 
 export class FieldProblemDto implements FieldProblem {
   @ApiProperty({ example: 'params.vol_ma_window', description: 'The failing field' })
@@ -11,14 +11,14 @@ export class FieldProblemDto implements FieldProblem {
     example: 0,
     description:
       'The value given, as JSON carried it (absent when none was); one longer than 200 characters of JSON is the start of its JSON text, ending in "…"',
+    // What a JSON body can hold, null included (a field sent as null).
     oneOf: [
-      { type: 'string' },
+      { type: 'string', nullable: true },
       { type: 'number' },
       { type: 'boolean' },
       { type: 'array', items: {} },
       { type: 'object' },
     ],
-    nullable: true,
   })
   value?: unknown;
 
@@ -99,18 +99,40 @@ export function ApiErrors(
   overrides: Partial<Record<number, string>> = {},
 ): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({
+    ...statuses.map((status) => {
+      const description = overrides[status] ?? ERROR_DESCRIPTIONS[status];
+      return ApiResponse({
         status,
-        description: overrides[status] ?? ERROR_DESCRIPTIONS[status],
+        description,
         type:
           status === Number(HttpStatus.UNPROCESSABLE_ENTITY)
             ? ValidationErrorResponseDto
             : ErrorResponseDto,
-      }),
-    ),
+        // Each status its own example (the DTO's own is a 404): what this status says.
+        ...(status !== Number(HttpStatus.UNPROCESSABLE_ENTITY) && {
+          example: errorBody(status, ERROR_EXAMPLES[status] ?? description ?? ''),
+        }),
+      });
+    }),
   );
 }
+
+/** A message each status can carry, for the examples. */
+const ERROR_EXAMPLES: Partial<Record<number, string>> = {
+  [HttpStatus.BAD_REQUEST]:
+    "The request body is not valid JSON: Expected ',' or '}' after property value in JSON at position 12",
+  [HttpStatus.UNAUTHORIZED]: 'This route needs an API key: send it in the X-API-Key header',
+  [HttpStatus.NOT_FOUND]: 'No task or run with id "0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"',
+  [HttpStatus.PAYLOAD_TOO_LARGE]:
+    'The request body is larger than the limit of 1 MiB (1048576 bytes)',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]:
+    'Unsupported Content-Type: send the request body as JSON with "Content-Type: application/json"',
+  [HttpStatus.TOO_MANY_REQUESTS]:
+    'More than RATE_LIMIT_PER_MIN (600) submissions in a minute from this client; retry in 12 s',
+  [HttpStatus.INTERNAL_SERVER_ERROR]:
+    'Internal server error; the details are logged under request id 5f0c8a52-…',
+  [HttpStatus.SERVICE_UNAVAILABLE]: REDIS_UNAVAILABLE_MESSAGE,
+};
 
 /** Errors every /api route can answer. */
 export const COMMON_API_ERRORS = [HttpStatus.UNAUTHORIZED, HttpStatus.INTERNAL_SERVER_ERROR];

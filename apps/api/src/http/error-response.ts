@@ -17,6 +17,7 @@ import {
 } from '@app/common';
 import { MalformedJsonError } from './json-body';
 import { RateLimitedError } from './rate-limit';
+import { MethodNotAllowedError } from './routing';
 
 /** The body of every error response (SPEC §5): what went wrong and what to fix. */
 export interface ErrorBody {
@@ -121,12 +122,13 @@ function bodyBytes(body: ErrorBody): number {
 
 /**
  * Headers an error's response carries: `Retry-After` (seconds) when trying again later makes
- * sense (a full queue, a busy run, a spent rate budget).
+ * sense (a full queue, a busy run, a spent rate budget); `Allow` on a 405.
  */
 export function errorHeaders(error: unknown): Record<string, string> {
   if (error instanceof TryLaterError || error instanceof RateLimitedError) {
     return { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterS))) };
   }
+  if (error instanceof MethodNotAllowedError) return { Allow: error.allow.join(', ') };
   return {};
 }
 
@@ -153,6 +155,9 @@ export function describeError(error: unknown): ErrorBody | undefined {
   }
   if (error instanceof RateLimitedError) {
     return errorBody(HttpStatus.TOO_MANY_REQUESTS, error.message);
+  }
+  if (error instanceof MethodNotAllowedError) {
+    return errorBody(HttpStatus.METHOD_NOT_ALLOWED, error.message);
   }
   if (error instanceof TaskFailedError) {
     // SPEC §10.9: a sync run that failed says so in `status` (a timed-out job's 504 and a
