@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { candleFileRowCount } from '@app/data';
 import { call } from './support/api-client';
 import { AppProcess, startApp } from './support/app-process';
 import { PrivateRedis, startPrivateRedis } from './support/redis-server';
 import { sampleDataRoot } from './support/sample-data';
+import { openSse } from './support/sse';
+import { eventually } from './support/task-harness';
 
 /**
  * Issue 10: requests built to hurt. Error bodies stay small and quick to build whatever the
@@ -33,7 +36,12 @@ async function postWhileProbing(
   url: string,
   path: string,
   rawBody: string,
-): Promise<{ status: number; bytes: number; body: Record<string, unknown>; slowestLiveMs: number }> {
+): Promise<{
+  status: number;
+  bytes: number;
+  body: Record<string, unknown>;
+  slowestLiveMs: number;
+}> {
   let slowestLiveMs = 0;
   let done = false;
   const probe = (async () => {
@@ -280,5 +288,110 @@ describe('rate limit across replicas (issue 10, item 1)', () => {
       body: VALID_REQUEST,
     });
     expect(encoded.status).toBe(429);
+  });
+});
+
+describe('results: streamed, inlined only when small, runs sized before they start (item 4)', () => {
+  let redis: PrivateRedis;
+  let service: AppProcess;
+  let resultsDir: string;
+  let ethRows: number;
+  const INLINE_MAX_MB = 0.0001; // 104 bytes: any result document is larger
+
+  beforeAll(async () => {
+    const dataRoot = await sampleDataRoot();
+    ethRows = await candleFileRowCount(join(dataRoot, 'ETH_BTC/5M/2018.parquet'), 'ETH_BTC');
+    redis = await startPrivateRedis();
+    resultsDir = mkdtempSync(join(tmpdir(), 'coin-api-results-'));
+    service = await startApp('standalone', {
+      REDIS_URL: redis.url,
+      DATA_ROOT: dataRoot,
+      RESULTS_DIR: resultsDir,
+      QUEUE_NAME: 'api-results-e2e',
+      WORKER_CONCURRENCY: '1',
+      RATE_LIMIT_PER_MIN: '0',
+      INLINE_RESULT_MAX_MB: String(INLINE_MAX_MB),
+      // One symbol's year file fits; two do not.
+      MAX_CANDLES_PER_RUN: String(ethRows),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await service?.stop();
+    await redis?.dispose();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  it('refuses, before queueing, a run whose files hold more than MAX_CANDLES_PER_RUN candles, saying the figure', async () => {
+    const refused = await call(service.url, 'POST', '/api/backtests/run-async', {
+      body: { ...VALID_REQUEST, symbols: ['ETH_BTC', 'LTC_BTC'] },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toContain(`MAX_CANDLES_PER_RUN (${ethRows})`);
+    expect(refused.body.detail).toMatch(/hold \d+ \(/);
+    expect(refused.body.errors?.[0]).toMatchObject({ field: 'symbols' });
+    // Nothing was queued: no task was made, no run folder.
+    expect(refused.body).not.toHaveProperty('task_id');
+    expect(readdirSync(resultsDir).filter((name) => /^[0-9a-f-]{36}$/.test(name))).toEqual([]);
+  });
+
+  it('gives result_url instead of inlining a result over INLINE_RESULT_MAX_MB, in status and the final SSE event', async () => {
+    const queued = await call<{ task_id: string }>(
+      service.url,
+      'POST',
+      '/api/backtests/run-async',
+      {
+        body: VALID_REQUEST,
+      },
+    );
+    expect(queued.status).toBe(202);
+    const taskId = queued.body.task_id;
+    const events = await openSse(`${service.url}/api/backtests/status/${taskId}/events`);
+    await events.ended;
+    const last = JSON.parse(events.events.at(-1)!.data) as Record<string, unknown>;
+    expect(last).toMatchObject({
+      status: 'completed',
+      result: null,
+      result_url: `/api/backtests/${taskId}`,
+    });
+    const status = await call<Record<string, unknown>>(
+      service.url,
+      'GET',
+      `/api/backtests/status/${taskId}`,
+    );
+    expect(status.body).toMatchObject({ status: 'completed', result: null });
+    expect(status.bytes.length).toBeLessThan(1024);
+    const result = await call<{ run_id: string }>(
+      service.url,
+      'GET',
+      String(status.body.result_url),
+    );
+    expect(result.status).toBe(200);
+    expect(result.bytes.length).toBeGreaterThan(INLINE_MAX_MB * 1024 * 1024);
+    expect(result.body.run_id).toBe(taskId);
+  });
+
+  it('refuses to serve a result.json that is a symbolic link', async () => {
+    const queued = await call<{ task_id: string }>(service.url, 'POST', '/api/backtests/run', {
+      body: VALID_REQUEST,
+      headers: { prefer: 'respond-async' },
+    });
+    const taskId = queued.body.task_id;
+    await eventually(
+      async () => (await call(service.url, 'GET', `/api/backtests/${taskId}`)).status === 200,
+      30_000,
+      'the run to complete',
+    );
+    const secret = join(resultsDir, 'secret.txt');
+    writeFileSync(secret, '{"secret": "not a result"}');
+    const resultPath = join(resultsDir, taskId, 'result.json');
+    rmSync(resultPath);
+    symlinkSync(secret, resultPath);
+    for (const path of [`/api/backtests/${taskId}`, `/api/backtests/${taskId}/download`]) {
+      const answer = await call(service.url, 'GET', path);
+      expect([path, answer.status]).toEqual([path, 404]);
+      expect(answer.text).not.toContain('secret');
+      expect(answer.body.detail).toMatch(/symbolic link/);
+    }
   });
 });

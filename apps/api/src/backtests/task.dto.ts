@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TASK_STATUSES, TaskStatus } from '@app/task-state';
 import { nullableRef } from '../openapi/nullable';
 import { ResultDocumentDto } from './result-document.dto';
@@ -32,7 +32,8 @@ export class TaskStateDto {
     ...nullableRef(ResultDocumentDto),
     // The example's status is running: no result yet.
     example: null,
-    description: 'The result document once the task completed; null before and otherwise',
+    description:
+      'The result document once the task completed, when its result.json is at most INLINE_RESULT_MAX_MB (default 8); null before, otherwise, and for a larger result: read that at result_url',
   })
   result!: ResultDocumentDto | null;
 
@@ -43,4 +44,10 @@ export class TaskStateDto {
     description: 'Why the task failed or was cancelled; null otherwise',
   })
   error!: string | null;
+
+  @ApiPropertyOptional({
+    example: `/api/backtests/${EXAMPLE_TASK_ID}`,
+    description: 'Once completed: where the result document is (streamed, any size)',
+  })
+  result_url?: string;
 }
