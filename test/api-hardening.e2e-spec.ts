@@ -1,10 +1,11 @@
 import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { candleFileRowCount } from '@app/data';
 import { call } from './support/api-client';
 import { AppProcess, startApp } from './support/app-process';
-import { PrivateRedis, startPrivateRedis } from './support/redis-server';
+import { freePort, PrivateRedis, startPrivateRedis } from './support/redis-server';
 import { sampleDataRoot } from './support/sample-data';
 import { openSse } from './support/sse';
 import { eventually } from './support/task-harness';
@@ -393,5 +394,132 @@ describe('results: streamed, inlined only when small, runs sized before they sta
       expect(answer.text).not.toContain('secret');
       expect(answer.body.detail).toMatch(/symbolic link/);
     }
+  });
+});
+
+/** Opens a raw TCP connection to the API and writes `text`; resolves with what it hears. */
+function rawExchange(
+  port: number,
+  text: string,
+  waitMs: number,
+): Promise<{ heard: string; closedAfterMs: number | undefined }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let heard = '';
+    let closedAfterMs: number | undefined;
+    socket.on('data', (chunk) => (heard += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closedAfterMs = Date.now() - started;
+      clearTimeout(timer);
+      resolve({ heard, closedAfterMs });
+    });
+    socket.write(text);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ heard, closedAfterMs });
+    }, waitMs);
+  });
+}
+
+describe('HTTP limits and start-up logs (item 9)', () => {
+  let api: AppProcess;
+  let resultsDir: string;
+  let deadRedisPort: number;
+
+  beforeAll(async () => {
+    resultsDir = mkdtempSync(join(tmpdir(), 'coin-api-limits-'));
+    // Nothing listens there: Redis is unreachable at start.
+    deadRedisPort = await freePort();
+    api = await startApp('api', {
+      REDIS_URL: `redis://127.0.0.1:${deadRedisPort}/0`,
+      DATA_ROOT: await sampleDataRoot(),
+      RESULTS_DIR: resultsDir,
+      HTTP_HEADERS_TIMEOUT_S: '1',
+      HTTP_REQUEST_TIMEOUT_S: '2',
+      HTTP_MAX_CONNECTIONS: '8',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  it('says where it listens and that Redis is unreachable, once, at start', async () => {
+    await eventually(
+      () => Promise.resolve(api.output().includes(`listening on 127.0.0.1:${api.port}`)),
+      10_000,
+      'the listening line',
+    );
+    await eventually(
+      () =>
+        Promise.resolve(/Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is unreachable/.test(api.output())),
+      10_000,
+      'the Redis warning',
+    );
+    expect(api.output().match(/is unreachable/g)).toHaveLength(1);
+  });
+
+  it('answers 408 and closes a connection whose headers or body trickle in too slowly', async () => {
+    const headers = await rawExchange(api.port, 'GET /health/live HTTP/1.1\r\nHost: x\r\n', 8000);
+    expect(headers.closedAfterMs).toBeDefined();
+    expect(headers.closedAfterMs!).toBeLessThan(4000);
+    expect(headers.heard).toMatch(/^HTTP\/1\.1 408/);
+    const body = await rawExchange(
+      api.port,
+      'POST /api/backtests/run-async HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"strategy":',
+      8000,
+    );
+    expect(body.closedAfterMs).toBeDefined();
+    expect(body.closedAfterMs!).toBeLessThan(5000);
+    expect(body.heard).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('keeps at most HTTP_MAX_CONNECTIONS connections open', async () => {
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(api.port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => undefined);
+          }),
+      ),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = await rawExchange(
+        api.port,
+        'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n',
+        3000,
+      );
+      expect(refused.heard).toBe('');
+      expect(refused.closedAfterMs).toBeDefined();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await call(api.url, 'GET', '/health/live')).status).toBe(200);
+  });
+
+  it('logs the client address on access lines, no stack on a 4xx, and the SIGTERM', async () => {
+    await call(api.url, 'GET', '/api/backtests/not-a-uuid');
+    await call(api.url, 'POST', '/api/backtests/run-async', { body: { strategy: 'nope' } });
+    const accessLines = (): Array<Record<string, unknown>> =>
+      api
+        .logLines()
+        .filter(
+          (line) => (line.res as { statusCode?: number } | undefined)?.statusCode !== undefined,
+        );
+    await eventually(() => Promise.resolve(accessLines().length >= 2), 5000, 'the access lines');
+    for (const line of accessLines()) {
+      expect((line.req as { remoteAddress?: string }).remoteAddress).toBe('127.0.0.1');
+    }
+    const fourXx = api.logLines().filter((line) => JSON.stringify(line).includes('not-a-uuid'));
+    for (const line of fourXx) expect(JSON.stringify(line)).not.toMatch(/stack|\n\s+at /);
+    expect(await api.stop('SIGTERM')).toBe(0);
+    expect(api.output()).toMatch(/SIGTERM received: The API stops taking requests/);
   });
 });

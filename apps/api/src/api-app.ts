@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@app/platform';
+import { httpServerOptions, REQUEST_ID_HEADER, requestIdFrom } from '@app/platform';
 import { AppModule } from './app.module';
 import { API_KEY_HEADER, apiKeyCheck } from './http/api-key.guard';
 import { BODY_LIMIT_BYTES, errorBody } from './http/error-response';
@@ -26,8 +26,12 @@ export async function createApiApp(
 ): Promise<NestFastifyApplication> {
   const checkKey = apiKeyCheck(config.apiKey);
   const adapter = new FastifyAdapter({
+    ...httpServerOptions(config),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // Whose X-Forwarded-For names the client (access logs, the rate limit): by default only
+    // proxies on loopback and private networks, so a client on the internet cannot pick its
+    // own address and with it a fresh rate budget.
+    trustProxy: config.trustProxy === 'true' ? true : config.trustProxy,
     // Fastify names each request before Nest's middleware runs, and the logger takes that
     // name: so the caller's X-Request-Id (when sane) must become Fastify's request id.
     genReqId: requestIdFrom,
@@ -35,18 +39,30 @@ export async function createApiApp(
     // Refusals before any route (a URL Fastify cannot decode, a segment too long to route)
     // answer in the API's error shape too, after the key check.
     frameworkErrors: frameworkErrors(checkKey),
-    // What Node's parser refuses (an unknown method such as FOO, a broken request line):
-    // the API's error shape rather than Fastify's own, then the socket is closed.
-    clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return socket.destroy(error);
-      const body = JSON.stringify(
-        errorBody(
-          HttpStatus.BAD_REQUEST,
-          'The request is not valid HTTP (an unknown method, a broken request line or header)',
-        ),
-      );
+    // What Node's server refuses before Fastify sees a request (an unknown method such as
+    // FOO, a broken request line, headers or a body slower than HTTP_HEADERS_TIMEOUT_S /
+    // HTTP_REQUEST_TIMEOUT_S): the API's error shape rather than Fastify's, then the socket
+    // is closed.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy(error);
+      const body =
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? errorBody(
+              HttpStatus.REQUEST_TIMEOUT,
+              `The request did not arrive in time: headers within HTTP_HEADERS_TIMEOUT_S (${config.httpHeadersTimeoutMs / 1000} s), the whole request within HTTP_REQUEST_TIMEOUT_S (${config.httpRequestTimeoutMs / 1000} s)`,
+            )
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? errorBody(
+                431, // Request Header Fields Too Large (not in Nest's HttpStatus)
+                'The request headers are larger than 16 KiB',
+              )
+            : errorBody(
+                HttpStatus.BAD_REQUEST,
+                'The request is not valid HTTP (an unknown method, a broken request line or header)',
+              );
+      const text = JSON.stringify(body);
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
       );
     },
   });
