@@ -27,6 +27,7 @@ export { loadCandles } from './load-candles';
 export type { LoadCandlesOptions } from './load-candles';
 export { candleFileRowCount, readCandleFile } from './parquet-candles';
 export { countRunCandles } from './run-candles';
+export { describeMissingData } from './missing-data';
 export type { RunCandleCount } from './run-candles';
 export { checkTimeframeSpacing, checkUploadedCandles } from './upload-check';
 export type { CheckedUpload } from './upload-check';
