@@ -1,9 +1,19 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { REPO_ROOT } from './support/app-process';
 import { OpsSystem, run, SMALL_REQUEST, startOpsSystem } from './ops-support/system';
+import { sampleDataRoot } from './support/sample-data';
 
 /**
  * docs/OPERATIONS.md must be true. Every ```bash runbook block is run, in order, with bash
@@ -22,10 +32,21 @@ const runbookBlocks = [...RUNBOOK.matchAll(RUNBOOK_BLOCK)].map((match) => match[
 describe('docs/OPERATIONS.md', () => {
   let system: OpsSystem;
   let env: Record<string, string>;
+  let dataRoot: string;
 
   beforeAll(async () => {
+    // A copy of the sample data: the runbook uploads a year file, which must not land in the
+    // repository's data/ (it once was committed, and every later run then got a 409).
+    dataRoot = mkdtempSync(join(tmpdir(), 'coin-runbook-data-'));
+    cpSync(await sampleDataRoot(), dataRoot, {
+      recursive: true,
+      filter: (source) => !source.endsWith('/tasks'),
+    });
     // A cleanup every second, so its records exist for the commands that read them.
-    system = await startOpsSystem({ workerEnv: { CLEANUP_CRON: '* * * * * *' } });
+    system = await startOpsSystem({
+      env: { DATA_ROOT: dataRoot },
+      workerEnv: { CLEANUP_CRON: '* * * * * *' },
+    });
     // A failed job for the commands that list failures (no candles for this symbol).
     const failing = await fetch(`${system.api!.url}/api/backtests/run-async`, {
       method: 'POST',
@@ -48,6 +69,7 @@ describe('docs/OPERATIONS.md', () => {
   });
   afterAll(async () => {
     await system?.stop();
+    rmSync(dataRoot, { recursive: true, force: true });
   });
 
   it('marks the commands that can run here', () => {
@@ -75,6 +97,34 @@ describe('docs/OPERATIONS.md', () => {
       failures.push(`health log lines:\n${healthLines.join('\n')}`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it('prints what its lines say they print: attempts made (atm), the number of workers', async () => {
+    const lineOf = (pattern: RegExp): string => {
+      const line = RUNBOOK.split('\n').find((candidate) => pattern.test(candidate));
+      if (!line) throw new Error(`no runbook line matches ${String(pattern)}`);
+      return line;
+    };
+    const finished = await fetch(`${env.API}/api/backtests/latest`);
+    const taskId = ((await finished.json()) as { run_id: string }).run_id;
+    const attempts = await run(
+      'bash',
+      ['-euo', 'pipefail', '-c', lineOf(/HMGET "bull:\$QUEUE:\$TASK"/)],
+      { ...env, TASK: taskId },
+      10_000,
+    );
+    // Three lines: attempts made, finished at, no failure. attemptsMade printed nothing.
+    expect(attempts.stdout.split('\n').slice(0, 2)).toEqual([
+      '1',
+      expect.stringMatching(/^\d{13}$/),
+    ]);
+    const workers = await run(
+      'bash',
+      ['-euo', 'pipefail', '-c', lineOf(/CLIENT LIST \| grep -c/)],
+      env,
+      10_000,
+    );
+    expect(workers.stdout.trim()).toBe(String(system.workers.length));
   });
 
   it('names only npm scripts that exist', () => {
