@@ -246,6 +246,8 @@ describe('rate limit across replicas (issue 10, item 1)', () => {
       RESULTS_DIR: resultsDir,
       QUEUE_NAME: 'api-rate-e2e',
       RATE_LIMIT_PER_MIN: String(PER_MIN),
+      // Only a proxy at 10.9.9.9 is believed: the tests' own X-Forwarded-For is not.
+      TRUST_PROXY: '10.9.9.9',
     };
     apis = await Promise.all([startApp('api', env), startApp('api', env)]);
   }, 60_000);
@@ -262,6 +264,8 @@ describe('rate limit across replicas (issue 10, item 1)', () => {
       const api = apis[index % 2];
       const answer = await call(api.url, 'POST', '/api/backtests/run-async', {
         body: VALID_REQUEST,
+        // A client naming itself anew each time does not get a fresh budget.
+        headers: { 'x-forwarded-for': `203.0.113.${index}` },
       });
       statuses.push(answer.status);
     }
