@@ -201,6 +201,21 @@ describe('every response agrees with the OpenAPI document (ajv)', () => {
     }
   });
 
+  it('documents request bodies no looser than the validation: undeclared fields are refused', async () => {
+    const document = (await call<OpenApiDocument>(service.url, 'GET', '/docs-json')).body;
+    const request = document.paths['/api/backtests/run-async'].post!.requestBody as {
+      content: Record<string, { schema: { $ref: string } }>;
+    };
+    const name = request.content['application/json'].schema.$ref.split('/').at(-1)!;
+    expect(document.components!.schemas![name]).toMatchObject({ additionalProperties: false });
+    const refused = await call(service.url, 'POST', '/api/backtests/run-async', {
+      body: { ...REQUEST, colour: 'blue' },
+      headers: KEY,
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors?.[0]).toMatchObject({ field: 'colour' });
+  });
+
   it('answers TRACE, QUERY and an unrouted method with 405 and Allow, after the key check', async () => {
     for (const method of ['TRACE', 'QUERY', 'PUT']) {
       const refused = await rawCall(service.url, method, '/api/strategies');
