@@ -71,6 +71,30 @@ async function postWhileProbing(
   };
 }
 
+/** The keys matching `pattern` in the Redis on `port`, by a raw KEYS (test data only). */
+function redisKeys(port: number, pattern: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      const lines = reply.split('\r\n');
+      const count = Number(lines[0]?.slice(1));
+      if (lines.length >= 1 + count * 2) {
+        socket.destroy();
+        resolve(
+          lines
+            .slice(1)
+            .filter((_, index) => index % 2 === 1)
+            .slice(0, count),
+        );
+      }
+    });
+    socket.on('error', reject);
+    socket.write(`KEYS ${pattern}\r\n`);
+  });
+}
+
 describe('API hardening (issue 10)', () => {
   let redis: PrivateRedis;
   let api: AppProcess;
@@ -293,6 +317,62 @@ describe('rate limit across replicas (issue 10, item 1)', () => {
       body: VALID_REQUEST,
     });
     expect(encoded.status).toBe(429);
+  });
+});
+
+describe('rate limit per API key (issue 10, item 1)', () => {
+  let redis: PrivateRedis;
+  let api: AppProcess;
+  let resultsDir: string;
+  const API_KEY = 'rate-limit-key-123';
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    resultsDir = mkdtempSync(join(tmpdir(), 'coin-api-rate-key-'));
+    api = await startApp('api', {
+      REDIS_URL: redis.url,
+      DATA_ROOT: await sampleDataRoot(),
+      RESULTS_DIR: resultsDir,
+      QUEUE_NAME: 'api-rate-key-e2e',
+      RATE_LIMIT_PER_MIN: '3',
+      API_KEY,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.dispose();
+    rmSync(resultsDir, { recursive: true, force: true });
+  });
+
+  it('spends the key’s budget from any address; a wrong key spends its address’s, and hears 401', async () => {
+    // Loopback is a trusted proxy by default: each request names its client address.
+    const from = (address: string, key: string): Record<string, string> => ({
+      'x-forwarded-for': address,
+      'x-api-key': key,
+    });
+    for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+      const accepted = await call(api.url, 'POST', '/api/backtests/run-async', {
+        body: VALID_REQUEST,
+        headers: from(address, API_KEY),
+      });
+      expect([address, accepted.status]).toEqual([address, 202]);
+    }
+    const spent = await call(api.url, 'POST', '/api/backtests/run-async', {
+      body: VALID_REQUEST,
+      headers: from('198.51.100.4', API_KEY),
+    });
+    expect(spent.status).toBe(429);
+    expect(spent.body.detail).toContain('RATE_LIMIT_PER_MIN (3)');
+    const wrongKey = await call(api.url, 'POST', '/api/backtests/run-async', {
+      body: VALID_REQUEST,
+      headers: from('198.51.100.5', 'not-the-key'),
+    });
+    expect(wrongKey.status).toBe(401);
+    // The counters are in Redis, under the queue's name; the key itself is never stored.
+    const keys = await redisKeys(redis.port, 'api-rate-key-e2e:rate-limit:*');
+    expect(keys.some((key) => key.includes(':key:'))).toBe(true);
+    expect(keys.join(' ')).not.toContain(API_KEY);
   });
 });
 
