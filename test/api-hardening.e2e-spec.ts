@@ -607,3 +607,40 @@ describe('HTTP limits and start-up logs (item 9)', () => {
     expect(api.output()).toMatch(/SIGTERM received: The API stops taking requests/);
   });
 });
+
+describe('an API and a worker on different RESULTS_DIRs (item 10)', () => {
+  let redis: PrivateRedis;
+  let api: AppProcess;
+  let worker: AppProcess;
+  let apiResults: string;
+  let workerResults: string;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    apiResults = mkdtempSync(join(tmpdir(), 'coin-api-own-results-'));
+    workerResults = mkdtempSync(join(tmpdir(), 'coin-worker-own-results-'));
+    const env = {
+      REDIS_URL: redis.url,
+      DATA_ROOT: await sampleDataRoot(),
+      QUEUE_NAME: 'api-split-results-e2e',
+      WORKER_CONCURRENCY: '1',
+    };
+    [api, worker] = await Promise.all([
+      startApp('api', { ...env, RESULTS_DIR: apiResults }),
+      startApp('worker', { ...env, RESULTS_DIR: workerResults }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([api?.stop(), worker?.stop()]);
+    await redis?.dispose();
+    for (const dir of [apiResults, workerResults]) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says the API and the worker do not share RESULTS_DIR, rather than a bare "No run"', async () => {
+    const answer = await call(api.url, 'POST', '/api/backtests/run', { body: VALID_REQUEST });
+    expect(answer.status).toBe(404);
+    expect(answer.body.detail).toContain(`not in this API's RESULTS_DIR (${apiResults})`);
+    expect(answer.body.detail).toContain('must use the same RESULTS_DIR');
+  });
+});
