@@ -130,6 +130,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
     expect(events.at(-1)?.progress).toBe(1);
 
     const resultBytes = readFileSync(join(resultsDir, taskId, 'result.json'));
+    const chartBytes = readFileSync(join(resultsDir, taskId, 'chart.json'));
     const manifest = manifestOf(taskId);
     expect(manifest).toMatchObject({
       task_id: taskId,
@@ -143,6 +144,13 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
           path: `${taskId}/result.json`,
           size_bytes: resultBytes.length,
           checksum: createHash('md5').update(resultBytes).digest('hex'),
+        },
+        // The report's data (SPEC §14), with its own md5.
+        {
+          name: 'chart.json',
+          path: `${taskId}/chart.json`,
+          size_bytes: chartBytes.length,
+          checksum: createHash('md5').update(chartBytes).digest('hex'),
         },
       ],
     });
