@@ -1,19 +1,11 @@
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { REPO_ROOT } from './support/app-process';
+import { copySampleData } from './support/sample-data';
 import { OpsSystem, run, SMALL_REQUEST, startOpsSystem } from './ops-support/system';
-import { sampleDataRoot } from './support/sample-data';
 
 /**
  * docs/OPERATIONS.md must be true. Every ```bash runbook block is run, in order, with bash
@@ -32,19 +24,14 @@ const runbookBlocks = [...RUNBOOK.matchAll(RUNBOOK_BLOCK)].map((match) => match[
 describe('docs/OPERATIONS.md', () => {
   let system: OpsSystem;
   let env: Record<string, string>;
-  let dataRoot: string;
+  let dataCopy: string;
 
   beforeAll(async () => {
-    // A copy of the sample data: the runbook uploads a year file, which must not land in the
-    // repository's data/ (it once was committed, and every later run then got a 409).
-    dataRoot = mkdtempSync(join(tmpdir(), 'coin-runbook-data-'));
-    cpSync(await sampleDataRoot(), dataRoot, {
-      recursive: true,
-      filter: (source) => !source.endsWith('/tasks'),
-    });
+    // The runbook uploads a file: into a copy of the sample data, never the checkout's data/.
+    dataCopy = copySampleData(mkdtempSync(join(tmpdir(), 'coin-runbook-data-')));
     // A cleanup every second, so its records exist for the commands that read them.
     system = await startOpsSystem({
-      env: { DATA_ROOT: dataRoot },
+      env: { DATA_ROOT: dataCopy },
       workerEnv: { CLEANUP_CRON: '* * * * * *' },
     });
     // A failed job for the commands that list failures (no candles for this symbol).
@@ -69,7 +56,7 @@ describe('docs/OPERATIONS.md', () => {
   });
   afterAll(async () => {
     await system?.stop();
-    rmSync(dataRoot, { recursive: true, force: true });
+    if (dataCopy) rmSync(dataCopy, { recursive: true, force: true });
   });
 
   it('marks the commands that can run here', () => {

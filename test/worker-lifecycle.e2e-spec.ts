@@ -91,6 +91,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
     const taskId = await client.submit(SMALL_TASK);
     const running = await client.waitFor(taskId, (task) => task.status !== 'queued');
     const hash = await client.redis.hgetall(`task:${taskId}`);
+    // SPEC §6's fields, and the run's §12 `execution` (a task's status echoes the request).
     expect(Object.keys(hash).sort()).toEqual(
       [
         'task_id',
@@ -98,8 +99,6 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
         'progress',
         'strategy',
         'params',
-        // SPEC §12: the request's execution settings (fees, positions) travel with it.
-        'execution',
         'symbols',
         'start_date',
         'end_date',
@@ -108,6 +107,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
         'started_at',
         'finished_at',
         'error',
+        'execution',
       ].sort(),
     );
     expect(running.started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -145,7 +145,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
           size_bytes: resultBytes.length,
           checksum: createHash('md5').update(resultBytes).digest('hex'),
         },
-        // SPEC §14: the chart data of the report pages, beside the result.
+        // The report's data (SPEC §14), with its own md5.
         {
           name: 'chart.json',
           path: `${taskId}/chart.json`,
