@@ -8,3 +8,4 @@ export * from './results-dir';
 export * from './rows';
 export { SCHEMA_VERSION } from './schema';
 export type { SqliteMode } from './sqlite-driver';
+export * from './run-index';

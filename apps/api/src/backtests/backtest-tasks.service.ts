@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import { ConflictError, NotFoundError, TaskFailedError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { BacktestRequest, RunFolders } from '@app/backtest';
-import { BACKTEST_QUEUE, InjectConfig, TaskEventsBus } from '@app/platform';
+import { Catalogue, catalogueRunIndex } from '@app/catalogue';
+import { BACKTEST_QUEUE, InjectCatalogue, InjectConfig, TaskEventsBus } from '@app/platform';
 import { newRunId, ResultStore } from '@app/storage';
 import {
   enqueueTask,
@@ -55,14 +56,24 @@ export class BacktestTasks implements OnModuleDestroy {
     private readonly store: ResultStore,
     private readonly events: TaskEventsBus,
     @InjectConfig() config: AppConfig,
+    @InjectCatalogue() catalogue: Catalogue,
   ) {
     this.syncTimeoutMs = config.syncTimeoutS * 1000;
     this.maxQueued = config.maxQueuedTasks;
-    this.folders = new RunFolders(store, {
-      executionHost: config.executionHost,
-      environment: config.environment,
-      workerId: null,
-    });
+    this.folders = new RunFolders(
+      store,
+      {
+        executionHost: config.executionHost,
+        environment: config.environment,
+        workerId: null,
+      },
+      catalogueRunIndex(catalogue, store.resultsDir, (runId, error) =>
+        this.logger.warn(
+          { task_id: runId, err: error instanceof Error ? error.message : String(error) },
+          `[Task ${runId}] Catalogue row not written; the next catalogue rebuild indexes the folder`,
+        ),
+      ),
+    );
   }
 
   /** Records the task as queued, then enqueues its job (job id = task id). */
