@@ -9,3 +9,4 @@ export * from './rows';
 export { SCHEMA_VERSION } from './schema';
 export type { SqliteMode } from './sqlite-driver';
 export * from './run-index';
+export * from './cleanup';

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
 import { InvalidInputError } from '@app/common';
 import { AppConfig, redisOptions } from '@app/config';
-import { cleanupRuns, ResultStore } from '@app/storage';
+import { cleanupRuns } from '@app/catalogue';
+import { ResultStore } from '@app/storage';
 import { ACTIVE_STATUSES, TaskStateStore } from '@app/task-state';
+import { openCliCatalogue } from '../cli-catalogue';
 import { cliConfig } from '../cli-config';
 import { FlagValues } from '../args';
 
@@ -19,6 +21,11 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
   }
   const dryRun = flags['dry-run'] === true;
   const redis = await connectIfReachable(config);
+  // What to delete comes from the catalogue (SPEC §11); each folder, then its row.
+  const catalogue = await openCliCatalogue(config).catch((error: unknown) => {
+    redis?.disconnect();
+    throw error;
+  });
   try {
     const tasks =
       redis && new TaskStateStore(redis, { queueName: config.queueName, ttlS: config.taskTtlS });
@@ -27,6 +34,7 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
         `Redis at ${config.redis.displayUrl} is not reachable: task states not checked\n`,
       );
     const report = await cleanupRuns(
+      catalogue,
       new ResultStore(config.resultsDir),
       {
         now: new Date(),
@@ -57,6 +65,7 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
     return 0;
   } finally {
     redis?.disconnect();
+    await catalogue.close();
   }
 }
 
