@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
+import { isReservedResultsEntry } from '@app/catalogue';
 import { ENTRY, REPO_ROOT } from './support/app-process';
 
 const SAMPLE_DATA = join(REPO_ROOT, 'data');
@@ -66,6 +67,12 @@ function packagesLoadedBy(
   return { code: result.status, packages: [...new Set(packages)].sort(), stderr };
 }
 
+
+/** The run folders under RESULTS_DIR: not the catalogue beside them (catalog.sqlite*). */
+function runFolders(resultsDir: string): string[] {
+  return readdirSync(resultsDir).filter((name) => !isReservedResultsEntry(name));
+}
+
 describe('cli (built)', () => {
   let resultsDir: string;
   beforeEach(() => (resultsDir = mkdtempSync(join(tmpdir(), 'coin-cli-'))));
@@ -110,7 +117,7 @@ describe('cli (built)', () => {
     });
     expect(result.symbols.map((s) => s.symbol)).toEqual(['ETH_BTC', 'LTC_BTC']);
     expect(result.total_signals).toBeGreaterThan(0);
-    const [runId] = readdirSync(resultsDir);
+    const [runId] = runFolders(resultsDir);
     expect(runId).toBe(result.run_id);
     expect(JSON.parse(readFileSync(join(resultsDir, runId, 'result.json'), 'utf8'))).toEqual(
       result,
@@ -138,7 +145,7 @@ describe('cli (built)', () => {
     expect(stdout).toMatch(/ETH_BTC\s+5,7\d\d\s+\d+\s+[\d.]+%/);
     expect(stdout).toMatch(/LTC_BTC\s+5,7\d\d/);
     // The portfolio as the TOTAL row: both symbols' candles, every trade.
-    const [folder] = readdirSync(resultsDir);
+    const [folder] = runFolders(resultsDir);
     const result = JSON.parse(
       readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
     ) as ResultDocument;
@@ -170,7 +177,7 @@ describe('cli (built)', () => {
     expect({ code, stderr: stderr.replace(/\r?[^\n]*\r/g, '') }).toMatchObject({ code: 0 });
     expect(stdout).toMatch(/execution: fee=0.001 slippage=0.0005 positions=single/);
     expect(stdout).toMatch(/MAX DRAWDOWN\s+SHARPE/);
-    const folder = readdirSync(resultsDir).find((name) => name !== 'trades.csv')!;
+    const folder = runFolders(resultsDir).find((name) => name !== 'trades.csv')!;
     const result = JSON.parse(
       readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
     ) as ResultDocument;
@@ -458,6 +465,13 @@ describe('cli (built)', () => {
     expect(cleanup.code).toBe(0);
     expect(cleanup.packages).toContain('ioredis');
     expect(cleanup.packages.filter((name) => /^(@nestjs\/|bullmq$)/.test(name))).toEqual([]);
+
+    // The catalogue commands open the catalogue and nothing of the service.
+    const catalog = packagesLoadedBy(['catalog', 'rebuild', '--quick', '--results-dir', resultsDir]);
+    expect(catalog.code).toBe(0);
+    expect(catalog.packages.filter((name) => /^(@nestjs\/|bullmq$|ioredis$)/.test(name))).toEqual(
+      [],
+    );
   });
 
   it('suggests the flag a typo meant and lists every missing required flag at once (exit 2)', () => {
