@@ -67,7 +67,6 @@ function packagesLoadedBy(
   return { code: result.status, packages: [...new Set(packages)].sort(), stderr };
 }
 
-
 /** The run folders under RESULTS_DIR: not the catalogue beside them (catalog.sqlite*). */
 function runFolders(resultsDir: string): string[] {
   return readdirSync(resultsDir).filter((name) => !isReservedResultsEntry(name));
@@ -467,7 +466,13 @@ describe('cli (built)', () => {
     expect(cleanup.packages.filter((name) => /^(@nestjs\/|bullmq$)/.test(name))).toEqual([]);
 
     // The catalogue commands open the catalogue and nothing of the service.
-    const catalog = packagesLoadedBy(['catalog', 'rebuild', '--quick', '--results-dir', resultsDir]);
+    const catalog = packagesLoadedBy([
+      'catalog',
+      'rebuild',
+      '--quick',
+      '--results-dir',
+      resultsDir,
+    ]);
     expect(catalog.code).toBe(0);
     expect(catalog.packages.filter((name) => /^(@nestjs\/|bullmq$|ioredis$)/.test(name))).toEqual(
       [],

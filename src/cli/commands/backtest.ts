@@ -60,9 +60,9 @@ export async function backtestCommand(
     () => (catalogue = openCliCatalogue(config)),
     config.resultsDir,
     (runId, error) =>
-    process.stderr.write(
-      `Warning: catalogue row of run ${runId} not written (${error instanceof Error ? error.message : String(error)}); "cli catalog rebuild" indexes it\n`,
-    ),
+      process.stderr.write(
+        `Warning: catalogue row of run ${runId} not written (${error instanceof Error ? error.message : String(error)}); "cli catalog rebuild" indexes it\n`,
+      ),
   );
   let manifest;
   try {

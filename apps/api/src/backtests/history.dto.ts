@@ -116,7 +116,8 @@ export class HistoryQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     format: 'date',
     example: '2018-01-01',
-    description: "Runs inside [date_from, date_to]: the run's start_date is on or after this KST date",
+    description:
+      "Runs inside [date_from, date_to]: the run's start_date is on or after this KST date",
   })
   @IsOptional()
   @SatisfiesLibraryRule(dateBound('date_from', CONTAINMENT))
@@ -125,7 +126,8 @@ export class HistoryQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     format: 'date',
     example: '2018-01-31',
-    description: "Runs inside [date_from, date_to]: the run's end_date is on or before this KST date",
+    description:
+      "Runs inside [date_from, date_to]: the run's end_date is on or before this KST date",
   })
   @IsOptional()
   @SatisfiesLibraryRule(dateBound('date_to', CONTAINMENT))

@@ -48,7 +48,11 @@ export class CatalogueMetrics {
         },
       });
     byStatus('backtest_catalogue_runs', 'Runs in the run catalogue, by status', (c) => c.runs);
-    byStatus('backtest_catalogue_sweeps', 'Sweeps in the run catalogue, by status', (c) => c.sweeps);
+    byStatus(
+      'backtest_catalogue_sweeps',
+      'Sweeps in the run catalogue, by status',
+      (c) => c.sweeps,
+    );
     new Gauge({
       name: 'backtest_catalogue_presets',
       help: 'Presets in the run catalogue',
