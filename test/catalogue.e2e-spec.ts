@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,9 @@ import {
   RebuildReport,
 } from '@app/catalogue';
 import { EMPTY_SUMMARY, newRunId, ResultStore } from '@app/storage';
+import { Client } from 'pg';
 import { manifestFields } from '../libs/storage/src/testing/fixtures';
+import { TEST_POSTGRES_URL } from '../libs/catalogue/src/testing/backends';
 import type { HistoryPageDto, RunSummaryDto } from '../apps/api/src/backtests/history.dto';
 import { call, TaskState } from './support/api-client';
 import { AppProcess, ENTRY, startApp } from './support/app-process';
@@ -467,6 +470,92 @@ describe('the run catalogue in the service', () => {
       expect(
         readdirSync(resultsDir).filter((name) => name.startsWith('catalog.sqlite')),
       ).not.toEqual([]);
+    });
+  });
+
+  describe('with DATABASE_URL: the catalogue in PostgreSQL', () => {
+    const database = `catalogue_e2e_${randomBytes(6).toString('hex')}`;
+    const admin = async (statement: string): Promise<void> => {
+      const client = new Client({ connectionString: TEST_POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(statement);
+      } finally {
+        await client.end();
+      }
+    };
+    let api: AppProcess;
+    let worker: AppProcess;
+    let resultsDir: string;
+    let env: Record<string, string>;
+
+    beforeAll(async () => {
+      await admin(`CREATE DATABASE ${database}`);
+      const url = new URL(TEST_POSTGRES_URL);
+      url.pathname = `/${database}`;
+      resultsDir = mkdtempSync(join(tmpdir(), 'coin-catalogue-pg-'));
+      // Folders without any row: a new, empty PostgreSQL catalogue beside existing runs.
+      const store = new ResultStore(resultsDir);
+      for (const run of LISTED) await writeFolder(store, run);
+      env = {
+        REDIS_URL: redis.url,
+        DATA_ROOT: await sampleDataRoot(),
+        RESULTS_DIR: resultsDir,
+        QUEUE_NAME: 'catalogue-pg-e2e',
+        WORKER_CONCURRENCY: '1',
+        DATABASE_URL: url.toString(),
+      };
+      api = await startApp('api', env);
+      worker = await startApp('worker', env);
+      await rebuildDone(api.url);
+    });
+
+    afterAll(async () => {
+      await worker?.stop();
+      await api?.stop();
+      await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      rmSync(resultsDir, { recursive: true, force: true });
+    });
+
+    it('indexes the folders at start-up, lists them, and the worker writes its rows there', async () => {
+      const all = await call<HistoryPageDto>(api.url, 'GET', '/api/backtests/history?status=all');
+      expect(all.body.total).toBe(LISTED.length);
+      expect(all.body.items.map((item) => item.run_id)).toEqual(idsOf(...LISTED));
+      const contained = await call<HistoryPageDto>(
+        api.url,
+        'GET',
+        '/api/backtests/history?status=all&date_from=2018-01-01&date_to=2018-01-31',
+      );
+      expect(contained.body.items.map((item) => item.run_id)).toEqual(idsOf(A, B, D));
+
+      const run = await call<{ run_id: string }>(api.url, 'POST', '/api/backtests/run', {
+        body: {
+          strategy: 'volume_long_candle',
+          symbols: ['ADA_BTC'],
+          timeframe: '5M',
+          start_date: '2018-01-10',
+          end_date: '2018-01-31',
+        },
+      });
+      expect(run.status).toBe(200);
+      const newest = await call<HistoryPageDto>(api.url, 'GET', '/api/backtests/history?limit=1');
+      expect(newest.body.items[0]?.run_id).toBe(run.body.run_id);
+
+      const ready = await call<{ checks: Record<string, unknown> }>(
+        api.url,
+        'GET',
+        '/health/ready',
+      );
+      expect(ready.body.checks.catalogue).toMatchObject({ status: 'up', backend: 'postgres' });
+      const status = cli(['catalog', 'status', '--json'], env);
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        backend: 'postgres',
+        runs: { completed: 5, failed: 1, cancelled: 1 },
+      });
+      // No SQLite file is made beside the folders when the catalogue is PostgreSQL.
+      expect(readdirSync(resultsDir).filter((name) => name.startsWith(CATALOG_FILE_NAME))).toEqual(
+        [],
+      );
     });
   });
 
