@@ -11,6 +11,7 @@ import { AppConfig } from '@app/config';
 import { RedisLock, redisKeys } from '@app/task-state';
 import { CATALOGUE } from './catalogue.token';
 import { APP_CONFIG } from './config.module';
+import { withTimeout } from './health/with-timeout';
 import { MetricsService } from './metrics/metrics.service';
 import { RedisConnections } from './redis.module';
 
@@ -21,6 +22,13 @@ import { RedisConnections } from './redis.module';
 export const CATALOGUE_REBUILD_LOCK_TTL_MS = 15 * 60 * 1000;
 /** How long the rebuild waits for Redis at start-up before it goes on without the lock. */
 const REDIS_WAIT_MS = 10_000;
+/**
+ * Longest one lock command may take: a worker's Redis connection queues commands while Redis
+ * is away, and a command that never answers must hold neither the rebuild nor a shutdown.
+ */
+const LOCK_COMMAND_TIMEOUT_MS = 1000;
+/** Longest a shutdown waits for the rebuild to stop at its next batch. */
+const SHUTDOWN_WAIT_MS = 5000;
 
 /** What this process's start-up rebuild did, for /health and the tests. */
 export type CatalogueRebuildState =
@@ -68,7 +76,9 @@ export class CatalogueRebuildOnStart implements OnApplicationBootstrap, BeforeAp
   /** Stops the rebuild between batches, so shutdown does not wait for a long one. */
   async beforeApplicationShutdown(): Promise<void> {
     this.abort.abort();
-    await this.running;
+    await withTimeout(this.running, SHUTDOWN_WAIT_MS, 'the catalogue rebuild').catch(() => {
+      this.logger.warn('Catalogue rebuild still stopping at shutdown; not waited for');
+    });
   }
 
   private async run(): Promise<void> {
@@ -114,21 +124,25 @@ export class CatalogueRebuildOnStart implements OnApplicationBootstrap, BeforeAp
         `Catalogue rebuild (quick) ${report.complete ? 'done' : 'stopped'} in ${report.duration_ms} ms: ${runs.indexed} run(s) indexed, ${runs.removed} removed, ${runs.unreadable} unreadable`,
       );
     } finally {
-      if (token !== undefined) await lock.release(token).catch(() => undefined);
+      if (token !== undefined)
+        await withTimeout(lock.release(token), LOCK_COMMAND_TIMEOUT_MS, 'lock release').catch(
+          () => undefined, // it expires by itself
+        );
     }
   }
 
-  /** The lock's token, undefined when another process holds it; throws when Redis stays away. */
+  /**
+   * The lock's token, undefined when another process holds it; throws when Redis stays away.
+   * No command is sent before the connection is up: a worker's connection would queue it
+   * until Redis came back, and that queue would outlive a shutdown.
+   */
   private async acquire(lock: RedisLock): Promise<string | undefined> {
     const deadline = Date.now() + REDIS_WAIT_MS;
-    for (;;) {
-      try {
-        return await lock.acquire();
-      } catch (error) {
-        // Right after start-up the connection may still be being made.
-        if (Date.now() >= deadline || this.abort.signal.aborted) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+    while (this.redis.client.status !== 'ready') {
+      if (Date.now() >= deadline || this.abort.signal.aborted)
+        throw new Error(`not connected to Redis (connection ${this.redis.client.status})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    return withTimeout(lock.acquire(), LOCK_COMMAND_TIMEOUT_MS, 'Redis');
   }
 }
