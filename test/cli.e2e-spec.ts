@@ -12,8 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
-import { isReservedResultsEntry } from '@app/catalogue';
 import { ENTRY, REPO_ROOT } from './support/app-process';
+import { runFolderNames } from './support/results-dir';
 
 const SAMPLE_DATA = join(REPO_ROOT, 'data');
 
@@ -67,11 +67,6 @@ function packagesLoadedBy(
   return { code: result.status, packages: [...new Set(packages)].sort(), stderr };
 }
 
-/** The run folders under RESULTS_DIR: not the catalogue beside them (catalog.sqlite*). */
-function runFolders(resultsDir: string): string[] {
-  return readdirSync(resultsDir).filter((name) => !isReservedResultsEntry(name));
-}
-
 describe('cli (built)', () => {
   let resultsDir: string;
   beforeEach(() => (resultsDir = mkdtempSync(join(tmpdir(), 'coin-cli-'))));
@@ -116,7 +111,7 @@ describe('cli (built)', () => {
     });
     expect(result.symbols.map((s) => s.symbol)).toEqual(['ETH_BTC', 'LTC_BTC']);
     expect(result.total_signals).toBeGreaterThan(0);
-    const [runId] = runFolders(resultsDir);
+    const [runId] = runFolderNames(resultsDir);
     expect(runId).toBe(result.run_id);
     expect(JSON.parse(readFileSync(join(resultsDir, runId, 'result.json'), 'utf8'))).toEqual(
       result,
@@ -144,7 +139,7 @@ describe('cli (built)', () => {
     expect(stdout).toMatch(/ETH_BTC\s+5,7\d\d\s+\d+\s+[\d.]+%/);
     expect(stdout).toMatch(/LTC_BTC\s+5,7\d\d/);
     // The portfolio as the TOTAL row: both symbols' candles, every trade.
-    const [folder] = runFolders(resultsDir);
+    const [folder] = runFolderNames(resultsDir);
     const result = JSON.parse(
       readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
     ) as ResultDocument;
@@ -176,7 +171,7 @@ describe('cli (built)', () => {
     expect({ code, stderr: stderr.replace(/\r?[^\n]*\r/g, '') }).toMatchObject({ code: 0 });
     expect(stdout).toMatch(/execution: fee=0.001 slippage=0.0005 positions=single/);
     expect(stdout).toMatch(/MAX DRAWDOWN\s+SHARPE/);
-    const folder = runFolders(resultsDir).find((name) => name !== 'trades.csv')!;
+    const folder = runFolderNames(resultsDir).find((name) => name !== 'trades.csv')!;
     const result = JSON.parse(
       readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
     ) as ResultDocument;
