@@ -13,7 +13,9 @@ import {
   RebuildReport,
 } from '@app/catalogue';
 import { EMPTY_SUMMARY, newRunId, ResultStore } from '@app/storage';
+import Redis from 'ioredis';
 import { Client } from 'pg';
+import { redisKeys } from '@app/task-state';
 import { manifestFields } from '../libs/storage/src/testing/fixtures';
 import { TEST_POSTGRES_URL } from '../libs/catalogue/src/testing/backends';
 import type { HistoryPageDto, RunSummaryDto } from '../apps/api/src/backtests/history.dto';
@@ -386,6 +388,40 @@ describe('the run catalogue in the service', () => {
       });
       const done = await call<TaskState>(api.url, 'GET', `/api/backtests/status/${CRASHED.id}`);
       expect(done.body).toMatchObject({ status: 'completed', progress: 1 });
+    });
+
+    it('runs the start-up rebuild in one process at a time: another that finds the lock held skips it', async () => {
+      const lockKey = redisKeys.catalogueRebuildLock(env.QUEUE_NAME);
+      const redisClient = new Redis(redis.url);
+      let second: AppProcess | undefined;
+      try {
+        // As if another replica were rebuilding right now.
+        await redisClient.set(lockKey, 'another-replica', 'PX', 60_000);
+        second = await startApp('api', env);
+        let state: string | undefined;
+        for (let i = 0; i < 100 && (state === undefined || state === 'running'); i++) {
+          const ready = await call<{ checks: { catalogue?: { rebuild?: string } } }>(
+            second.url,
+            'GET',
+            '/health/ready',
+          );
+          state = ready.body.checks?.catalogue?.rebuild;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(state).toBe('skipped');
+        expect(second.output()).toContain(
+          'Catalogue rebuild skipped: another process is rebuilding it',
+        );
+        // It serves from the catalogue all the same.
+        expect(
+          (await call<HistoryPageDto>(second.url, 'GET', '/api/backtests/history')).body.total,
+        ).toBe(4);
+        expect(await redisClient.get(lockKey)).toBe('another-replica');
+      } finally {
+        await second?.stop();
+        await redisClient.del(lockKey);
+        redisClient.disconnect();
+      }
     });
 
     it('reports the catalogue in /health/ready and its counts in /metrics', async () => {
