@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Backs up the run folders (RESULTS_DIR) and the configuration (.env when present, deploy/,
-# docker-compose.yml) to <dest>/backup-YYYYMMDD-HHMMSS.tar.gz and prints the archive's path.
+# Backs up the run folders (RESULTS_DIR, with its presets/ and sweeps/) and the configuration
+# (.env when present, deploy/, docker-compose.yml) to <dest>/backup-YYYYMMDD-HHMMSS.tar.gz and
+# prints the archive's path. The run catalogue (catalog.sqlite*) is left out: it is an index
+# of the folders, and a copy taken mid-write would not even be consistent; restore.sh rebuilds
+# it (SPEC §11).
 # Run folders are written atomically (temp file + rename), so a backup taken while the
 # service runs holds whole files; hidden temp files of writes in flight are left out.
 # Restore with scripts/restore.sh. See docs/OPERATIONS.md, "Disaster recovery".
@@ -72,13 +75,13 @@ config=${config_items[*]:-}
 INFO
 
 # Archive layout: BACKUP-INFO, config/..., results/{id}/{result.json,manifest.json}. Links
-# inside the results are stored as links, never followed; temp files of writes in flight
-# and health probe files are left out.
+# inside the results are stored as links, never followed; temp files of writes in flight,
+# health probe files and the catalogue (RESULTS_DIR/catalog.sqlite, -wal, -shm) are left out.
 # GNU tar exits 1 when a file changed while it was read (a run finishing, the cleanup
 # deleting a folder): the archive is still whole, so that is only worth a warning.
 status=0
 tar --create --gzip --file "$archive.partial" \
-  --exclude='.*.tmp' --exclude='.health-probe-*' \
+  --exclude='.*.tmp' --exclude='.health-probe-*' --exclude='./catalog.sqlite*' \
   --directory "$staging" BACKUP-INFO config \
   --directory "$results_abs" --transform 's,^\./,results/,;s,^\.$,results,' . || status=$?
 if [ "$status" -gt 1 ]; then

@@ -3,7 +3,9 @@
 # when asked, its configuration files into a directory. Every result file is checked against
 # the md5 checksum in its manifest before anything is put in place, and again after.
 # Refuses to overwrite an existing run folder or config file unless --force is given.
-# Needs bash, GNU tar and node. See docs/OPERATIONS.md, "Disaster recovery".
+# Then rebuilds the run catalogue (backups leave it out, SPEC §11) with `cli catalog rebuild`,
+# which reads CATALOG_PATH / DATABASE_URL like the service (and .env). Needs bash, GNU tar,
+# node and the built CLI (dist/; `npm run build`). See docs/OPERATIONS.md, "Disaster recovery".
 set -euo pipefail
 
 usage() {
@@ -95,7 +97,8 @@ console.log(`${manifests} manifests, ${files} result files verified (md5)`);
 NODE
 )
 
-# The run folders in the backup: real directories only (a link is never restored).
+# The run folders in the backup, with presets/ and sweeps/: real directories only (a link is
+# never restored). A catalogue file in an older backup is never restored: it is rebuilt.
 run_ids=()
 while IFS= read -r -d '' dir; do run_ids+=("$(basename "$dir")"); done \
   < <(find "$staging/results" -mindepth 1 -maxdepth 1 -type d -print0 | sort -z)
@@ -142,3 +145,12 @@ fi
 echo "Restored ${#run_ids[@]} run folder(s) into $results_abs"
 [ ${#config_items[@]} -gt 0 ] && echo "Restored config into $config_dir: ${config_items[*]}"
 verify_checksums "$results_abs" "${run_ids[@]}"
+
+# The catalogue follows the folders: a full rebuild also re-reads the manifests a --force
+# restore replaced (the start-up rebuild only indexes folders it lacks).
+cli="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/dist/src/cli/main.js"
+if [ -f "$cli" ] && node "$cli" catalog rebuild --results-dir "$results_abs"; then
+  :
+else
+  echo "restore.sh: the run catalogue was not rebuilt; run: cli catalog rebuild --results-dir $results_abs" >&2
+fi

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RESULT_VERSION } from '@app/backtest';
 import { listInventory } from '@app/data';
+import { Catalogue, CATALOG_FILE_NAME, indexRunFolder, openCatalogue } from '@app/catalogue';
 import { EMPTY_SUMMARY, newRunId, ResultStore } from '@app/storage';
 import { manifestFields } from '../libs/storage/src/testing/fixtures';
 import type { HistoryPageDto } from '../apps/api/src/backtests/history.dto';
@@ -116,7 +117,7 @@ function resultDocument(run: SeedRun): string {
   });
 }
 
-async function seedRuns(store: ResultStore): Promise<void> {
+async function seedRuns(store: ResultStore, catalogue: Catalogue): Promise<void> {
   for (const run of RUNS) {
     const base = manifestFields();
     const fields = manifestFields({
@@ -133,6 +134,8 @@ async function seedRuns(store: ResultStore): Promise<void> {
     });
     if (run.status === 'completed') await store.saveCompleted(run.id, resultDocument(run), fields);
     else await store.saveUnfinished(run.id, run.status, fields);
+    // The writer's order (SPEC §11): the folder, then its catalogue row, which history reads.
+    await indexRunFolder(catalogue, store.resultsDir, run.id);
   }
 }
 
@@ -143,8 +146,10 @@ describe('API results: history, latest, one run, download, inventory', () => {
   let dataRoot: string;
   let store: ResultStore;
 
+  /** Every status unless the query names one (SPEC §10.4's default is completed only). */
   const history = async (query: string): Promise<HistoryPageDto> => {
-    const response = await call<HistoryPageDto>(api.url, 'GET', `/api/backtests/history${query}`);
+    const all = query.includes('status=') ? query : `${query}${query ? '&' : '?'}status=all`;
+    const response = await call<HistoryPageDto>(api.url, 'GET', `/api/backtests/history${all}`);
     expect(response.status).toBe(200);
     return response.body;
   };
@@ -157,7 +162,15 @@ describe('API results: history, latest, one run, download, inventory', () => {
     resultsDir = mkdtempSync(join(tmpdir(), 'coin-api-results-'));
     dataRoot = await sampleDataRoot();
     store = new ResultStore(resultsDir);
-    await seedRuns(store);
+    const catalogue = await openCatalogue({
+      catalogPath: join(resultsDir, CATALOG_FILE_NAME),
+      sqliteMode: 'inline',
+    });
+    try {
+      await seedRuns(store, catalogue);
+    } finally {
+      await catalogue.close();
+    }
     api = await startApp('api', {
       REDIS_URL: redis.url,
       DATA_ROOT: dataRoot,

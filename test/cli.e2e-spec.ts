@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
 import { ENTRY, REPO_ROOT } from './support/app-process';
+import { runFolderNames } from './support/results-dir';
 
 const SAMPLE_DATA = join(REPO_ROOT, 'data');
 
@@ -110,7 +111,7 @@ describe('cli (built)', () => {
     });
     expect(result.symbols.map((s) => s.symbol)).toEqual(['ETH_BTC', 'LTC_BTC']);
     expect(result.total_signals).toBeGreaterThan(0);
-    const [runId] = readdirSync(resultsDir);
+    const [runId] = runFolderNames(resultsDir);
     expect(runId).toBe(result.run_id);
     expect(JSON.parse(readFileSync(join(resultsDir, runId, 'result.json'), 'utf8'))).toEqual(
       result,
@@ -138,7 +139,7 @@ describe('cli (built)', () => {
     expect(stdout).toMatch(/ETH_BTC\s+5,7\d\d\s+\d+\s+[\d.]+%/);
     expect(stdout).toMatch(/LTC_BTC\s+5,7\d\d/);
     // The portfolio as the TOTAL row: both symbols' candles, every trade.
-    const [folder] = readdirSync(resultsDir);
+    const [folder] = runFolderNames(resultsDir);
     const result = JSON.parse(
       readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
     ) as ResultDocument;
@@ -170,7 +171,7 @@ describe('cli (built)', () => {
     expect({ code, stderr: stderr.replace(/\r?[^\n]*\r/g, '') }).toMatchObject({ code: 0 });
     expect(stdout).toMatch(/execution: fee=0.001 slippage=0.0005 positions=single/);
     expect(stdout).toMatch(/MAX DRAWDOWN\s+SHARPE/);
-    const folder = readdirSync(resultsDir).find((name) => name !== 'trades.csv')!;
+    const folder = runFolderNames(resultsDir).find((name) => name !== 'trades.csv')!;
     const result = JSON.parse(
       readFileSync(join(resultsDir, folder, 'result.json'), 'utf8'),
     ) as ResultDocument;
@@ -490,6 +491,19 @@ describe('cli (built)', () => {
     expect(cleanup.code).toBe(0);
     expect(cleanup.packages).toContain('ioredis');
     expect(cleanup.packages.filter((name) => /^(@nestjs\/|bullmq$)/.test(name))).toEqual([]);
+
+    // The catalogue commands open the catalogue and nothing of the service.
+    const catalog = packagesLoadedBy([
+      'catalog',
+      'rebuild',
+      '--quick',
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(catalog.code).toBe(0);
+    expect(catalog.packages.filter((name) => /^(@nestjs\/|bullmq$|ioredis$)/.test(name))).toEqual(
+      [],
+    );
   });
 
   it('suggests the flag a typo meant and lists every missing required flag at once (exit 2)', () => {

@@ -9,6 +9,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { CATALOG_FILE_NAME, isReservedResultsEntry, openCatalogue } from '@app/catalogue';
 import { newRunId } from '@app/storage';
 import { REPO_ROOT } from './support/app-process';
 import { backdatedRun, run } from './ops-support/system';
@@ -24,10 +26,14 @@ jest.setTimeout(60_000);
 const BACKUP = join(REPO_ROOT, 'scripts/backup.sh');
 const RESTORE = join(REPO_ROOT, 'scripts/restore.sh');
 
-/** Every file under `dir` (relative path -> content), for byte-for-byte comparisons. */
+/**
+ * Every file under `dir` (relative path -> content), for byte-for-byte comparisons; the run
+ * catalogue (catalog.sqlite*) is an index, not content, and is left out.
+ */
 function snapshot(dir: string, prefix = ''): Record<string, string> {
   const files: Record<string, string> = {};
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (prefix === '' && entry.name.startsWith(CATALOG_FILE_NAME)) continue;
     const relative = join(prefix, entry.name);
     if (entry.isDirectory()) Object.assign(files, snapshot(join(dir, entry.name), relative));
     else files[relative] = readFileSync(join(dir, entry.name), 'utf8');
@@ -50,6 +56,13 @@ describe('backup and restore scripts', () => {
     await backdatedRun(resultsDir, ids[0], 'completed', 0);
     await backdatedRun(resultsDir, ids[1], 'completed', 3);
     await backdatedRun(resultsDir, ids[2], 'failed', 1);
+    // A live catalogue beside the folders, as every process keeps one.
+    const live = await openCatalogue({
+      catalogPath: join(resultsDir, CATALOG_FILE_NAME),
+      sqliteMode: 'inline',
+    });
+    await live.close();
+    expect(readdirSync(resultsDir).filter(isReservedResultsEntry)).toContain(CATALOG_FILE_NAME);
     // A write in flight (hidden temp file) is not part of a backup.
     writeFileSync(join(resultsDir, ids[0], '.result.json.123.abcd.tmp'), 'half');
     mkdirSync(join(configDir, 'deploy'), { recursive: true });
@@ -78,6 +91,10 @@ describe('backup and restore scripts', () => {
     expect(archive).toMatch(new RegExp(`^${backupDir}/backup-\\d{8}-\\d{6}\\.tar\\.gz$`));
     // It holds the API key: readable by its owner only.
     expect(statSync(archive).mode & 0o777).toBe(0o600);
+    // The live catalogue is left out of the archive (SPEC §11): a restore rebuilds it.
+    const members = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).split('\n');
+    expect(members.filter((name) => name.includes(CATALOG_FILE_NAME))).toEqual([]);
+    expect(members).toContain(`results/${ids[0]}/manifest.json`);
 
     const restoredResults = join(root, 'restored', 'tasks');
     const restoredConfig = join(root, 'restored', 'config');
@@ -96,6 +113,16 @@ describe('backup and restore scripts', () => {
     const original = snapshot(resultsDir);
     delete original[join(ids[0], '.result.json.123.abcd.tmp')];
     expect(snapshot(restoredResults)).toEqual(original);
+    // The restore rebuilt the catalogue: every restored run is listed again.
+    const catalogue = await openCatalogue({
+      catalogPath: join(restoredResults, CATALOG_FILE_NAME),
+      sqliteMode: 'inline',
+    });
+    try {
+      expect((await catalogue.counts()).runs).toEqual({ completed: 2, failed: 1, cancelled: 0 });
+    } finally {
+      await catalogue.close();
+    }
     expect(snapshot(restoredConfig)).toEqual({
       '.env': 'API_KEY=backup-test-secret\n',
       [join('deploy', 'prometheus.yml')]: 'global: {}\n',

@@ -16,6 +16,11 @@ export interface CommandDefinition {
   help: string;
   flags: FlagSpec;
   /**
+   * `cli <name> <subcommand> [flags]` (`cli catalog rebuild`): the words it takes first; the
+   * one given reaches the command as the flag value `subcommand`.
+   */
+  subcommands?: readonly string[];
+  /**
    * Loads the implementation. Given the parsed flags, it may start what need not wait for
    * the implementation (`backtest` starts its worker threads, which load the engine meanwhile).
    */

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { InvalidInputError } from '@app/common';
 import { parseFlags } from './args';
+import type { CommandDefinition } from './command';
 import { EXIT } from './exit-codes';
 import { COMMANDS } from './commands';
 import { closestMatch } from './suggest';
@@ -49,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    const flags = parseFlags(args, command.flags, command.name);
+    const { subcommand, rest } = splitSubcommand(command, args);
+    const flags = parseFlags(rest, command.flags, command.name);
+    if (subcommand !== undefined) flags.subcommand = subcommand;
     const run = await command.load(flags);
     return await run(flags);
   } catch (error) {
@@ -59,6 +63,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${message}\n`);
     return code;
   }
+}
+
+/** The subcommand word of a command that takes one (`catalog rebuild`), and the flags after it. */
+function splitSubcommand(
+  command: CommandDefinition,
+  args: string[],
+): { subcommand?: string; rest: string[] } {
+  if (!command.subcommands) return { rest: args };
+  const [word, ...rest] = args;
+  if (word !== undefined && command.subcommands.includes(word)) return { subcommand: word, rest };
+  const meant = word === undefined ? undefined : closestMatch(word, [...command.subcommands]);
+  throw InvalidInputError.of(
+    command.name,
+    word,
+    `one of ${command.subcommands.join(', ')}${meant ? ` (did you mean "${meant}"?)` : ''}: cli ${command.name} <${command.subcommands.join('|')}>`,
+  );
 }
 
 if (require.main === module) {

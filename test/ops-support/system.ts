@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CATALOG_FILE_NAME, indexRunFolder, openCatalogue } from '@app/catalogue';
 import { ResultStore } from '@app/storage';
 import { RunRequest } from '@app/common';
 import { manifestFields } from '../../libs/storage/src/testing/fixtures';
@@ -151,6 +152,16 @@ export async function backdatedRun(
     await store.saveCompleted(id, JSON.stringify({ version: '1.1.0', run_id: id }), fields);
   } else {
     await store.saveUnfinished(id, status, fields);
+  }
+  // Then its row in the catalogue beside the folders, as the service's writers do (SPEC §11).
+  const catalogue = await openCatalogue({
+    catalogPath: join(resultsDir, CATALOG_FILE_NAME),
+    sqliteMode: 'inline',
+  });
+  try {
+    await indexRunFolder(catalogue, resultsDir, id);
+  } finally {
+    await catalogue.close();
   }
 }
 

@@ -67,7 +67,12 @@ function waitForPort(
 export async function startApp(
   kind: 'api' | 'worker' | 'standalone',
   env: Record<string, string>,
-  options: { timeoutMs?: number; args?: string[] } = {},
+  options: {
+    timeoutMs?: number;
+    args?: string[];
+    /** Start it under `ulimit -n` this low (through bash), as a host with few descriptors. */
+    maxOpenFiles?: number;
+  } = {},
 ): Promise<AppProcess> {
   const entry = ENTRY[kind];
   if (!existsSync(entry))
@@ -75,7 +80,21 @@ export async function startApp(
   const portVariable = kind === 'worker' ? 'WORKER_HEALTH_PORT' : 'PORT';
   const port = env[portVariable] ? Number(env[portVariable]) : await freePort();
   let output = '';
-  const child = spawn(process.execPath, [entry, ...(options.args ?? [])], {
+  const [command, args] =
+    options.maxOpenFiles === undefined
+      ? [process.execPath, [entry, ...(options.args ?? [])]]
+      : // exec: the child is node itself (signals, exit code), under the lowered limit.
+        [
+          'bash',
+          [
+            '-c',
+            `ulimit -n ${options.maxOpenFiles} && exec "$0" "$@"`,
+            process.execPath,
+            entry,
+            ...(options.args ?? []),
+          ],
+        ];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

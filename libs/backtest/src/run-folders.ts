@@ -5,6 +5,7 @@ import {
   runRequestOf,
   TerminalStatus,
 } from '@app/common';
+import type { RunIndex } from '@app/catalogue';
 import { EMPTY_SUMMARY, Manifest, ManifestFields, ResultStore, RunSummary } from '@app/storage';
 import { CHART_FILE_NAME } from './chart-data';
 import { BacktestOutcome } from './run-backtest';
@@ -33,12 +34,16 @@ export interface RunTimes {
 /**
  * The one writer of run folders (SPEC §7), for the worker's threads, its finisher, the API's
  * cancel path and the CLI: the result (if any) and the manifest, with the manifest's timing
- * and summary assembled here and nowhere else.
+ * and summary assembled here and nowhere else. Once a folder is complete its catalogue row
+ * follows (SPEC §11: the folder, then the row), through `index`; a row that cannot be written
+ * never fails the write (RunIndex), the next rebuild heals it.
  */
 export class RunFolders {
   constructor(
     readonly store: ResultStore,
     private readonly origin: RunOrigin,
+    /** None: a writer without a catalogue (unit tests of the folder format). */
+    private readonly index?: RunIndex,
   ) {}
 
   /** A completed run: result.json, then its manifest (with the result's md5). */
@@ -71,14 +76,20 @@ export class RunFolders {
     return this.writing(this.store.saveUnfinished(runId, status, fields));
   }
 
-  /** A file-system failure of the write is RESULTS_DIR's fault, said as such (ResultsDirError). */
+  /**
+   * A file-system failure of the write is RESULTS_DIR's fault, said as such (ResultsDirError).
+   * The row is written only after the whole folder is (its manifest last).
+   */
   private async writing(write: Promise<Manifest>): Promise<Manifest> {
+    let manifest: Manifest;
     try {
-      return await write;
+      manifest = await write;
     } catch (error) {
       if (typeof (error as NodeJS.ErrnoException).code !== 'string') throw error;
       throw new ResultsDirError(this.store.resultsDir, error);
     }
+    await this.index?.runFolderWritten(manifest.task_id);
+    return manifest;
   }
 
   private manifestFields(

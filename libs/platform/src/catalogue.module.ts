@@ -1,13 +1,11 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Catalogue, openCatalogue } from '@app/catalogue';
 import { AppConfig } from '@app/config';
+import { CatalogueRebuildOnStart } from './catalogue-rebuild';
+import { CATALOGUE } from './catalogue.token';
 import { APP_CONFIG } from './config.module';
 
-/** Injection token of the process's run catalogue (SPEC §11). */
-export const CATALOGUE = Symbol('CATALOGUE');
-
-/** Injects the catalogue: `@InjectCatalogue() catalogue: Catalogue`. */
-export const InjectCatalogue = (): ParameterDecorator => Inject(CATALOGUE);
+export { CATALOGUE, InjectCatalogue } from './catalogue.token';
 
 /** Closes the catalogue last, once everything that writes to it has stopped. */
 @Injectable()
@@ -22,7 +20,8 @@ class CatalogueLifecycle implements OnApplicationShutdown {
 /**
  * The run catalogue of every process: the SQLite file at CATALOG_PATH (shared by the
  * processes of one host), or PostgreSQL when DATABASE_URL is set; opened and migrated at
- * start-up (a catalogue that cannot be opened stops the process with the reason).
+ * start-up (a catalogue that cannot be opened stops the process with the reason), then healed
+ * from RESULTS_DIR in the background (CatalogueRebuildOnStart).
  */
 @Global()
 @Module({
@@ -34,7 +33,8 @@ class CatalogueLifecycle implements OnApplicationShutdown {
       inject: [APP_CONFIG],
     },
     CatalogueLifecycle,
+    CatalogueRebuildOnStart,
   ],
-  exports: [CATALOGUE],
+  exports: [CATALOGUE, CatalogueRebuildOnStart],
 })
 export class CatalogueModule {}

@@ -1,4 +1,5 @@
 export * from './catalogue.module';
+export * from './catalogue-rebuild';
 export * from './config.module';
 export * from './logger';
 export * from './queue';

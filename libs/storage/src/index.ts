@@ -1,5 +1,4 @@
 export * from './atomic-file';
-export * from './cleanup';
 export * from './manifest';
 export * from './result-store';
 export * from './run-id';

@@ -71,9 +71,6 @@ describe('ResultStore', () => {
       manifestFields({ metadata: { ...old.metadata, finished_at: finishedLater } }),
     );
     expect((await store.readManifest(id))?.metadata.finished_at).toBe(finishedLater);
-    expect((await store.listManifests()).map((m) => m.metadata.finished_at)).toEqual([
-      finishedLater,
-    ]);
     rmSync(join(dir, id), { recursive: true });
     expect(await store.readManifest(id)).toBeUndefined();
   });
@@ -115,7 +112,7 @@ describe('ResultStore', () => {
     await expect(store.resultFile('nope')).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('lists finished runs newest first and skips unreadable manifests and foreign folders', async () => {
+  it('reads each finished run’s manifest and treats an unreadable one as no run', async () => {
     const older = newRunId();
     const newer = newRunId();
     await store.saveCompleted(older, '{}', manifestFields());
@@ -130,9 +127,14 @@ describe('ResultStore', () => {
     const broken = newRunId();
     await store.saveCompleted(broken, '{}', manifestFields());
     writeFileSync(join(dir, broken, 'manifest.json'), '{ half');
-    writeFileSync(join(dir, 'README.txt'), 'not a run');
     const fresh = new ResultStore(dir);
-    expect((await fresh.listManifests()).map((m) => m.task_id)).toEqual([newer, older]);
+    expect((await fresh.readManifest(older))?.status).toBe('completed');
+    expect(await fresh.readManifest(newer)).toMatchObject({
+      status: 'failed',
+      error: { message: 'boom' },
+    });
+    expect(await fresh.readManifest(broken)).toBeUndefined();
+    expect(await fresh.readManifest('README.txt')).toBeUndefined();
   });
 });
 

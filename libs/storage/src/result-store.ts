@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  makeDirectory,
-  makeDirectorySync,
-  mapLimit,
-  MAX_OPEN_FILES,
-  NotFoundError,
-  TERMINAL_STATUSES,
-} from '@app/common';
+import { makeDirectory, makeDirectorySync, NotFoundError, TERMINAL_STATUSES } from '@app/common';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-file';
 import { Manifest, MANIFEST_FILE_NAME, RESULT_FILE_NAME, ResultFileEntry } from './manifest';
 import { isRunId } from './run-id';
+
+/** Parsed manifests kept per process (a few KB each). */
+const MANIFEST_CACHE_ENTRIES = 1000;
 
 export type ManifestFields = Omit<Manifest, 'task_id' | 'status' | 'result_files'>;
 
@@ -35,7 +31,8 @@ export interface StoredResultFile {
 /**
  * The run folders under RESULTS_DIR (SPEC §7): `{id}/result.json` + `{id}/manifest.json`.
  * The result is written first and the manifest last, each atomically, so a manifest on disk
- * always describes a complete run, and a reader never sees half a file.
+ * always describes a complete run, and a reader never sees half a file. It reads one run at a
+ * time: lists of runs come from the run catalogue (SPEC §11, @app/catalogue), never a scan.
  */
 export interface ResultStoreOptions {
   /**
@@ -192,7 +189,11 @@ export class ResultStore {
       throw error;
     }
     const cached = this.manifestCache.get(key);
-    if (cached?.version === version) return cached.manifest;
+    if (cached?.version === version) {
+      this.manifestCache.delete(key);
+      this.manifestCache.set(key, cached);
+      return cached.manifest;
+    }
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -201,8 +202,14 @@ export class ResultStore {
       throw error;
     }
     const manifest = parseManifest(text);
-    if (manifest) this.manifestCache.set(key, { manifest, version });
-    else this.manifestCache.delete(key);
+    this.manifestCache.delete(key);
+    if (manifest) {
+      this.manifestCache.set(key, { manifest, version });
+      // The least recently read goes first (a Map keeps insertion order): lookups of ever new
+      // runs must not grow the process with the number of runs.
+      if (this.manifestCache.size > MANIFEST_CACHE_ENTRIES)
+        this.manifestCache.delete(this.manifestCache.keys().next().value as string);
+    }
     return manifest;
   }
 
@@ -238,29 +245,6 @@ export class ResultStore {
     } finally {
       await handle.close();
     }
-  }
-
-  /** Ids of every run folder (finished or not), in no particular order. */
-  async listRunIds(): Promise<string[]> {
-    let entries;
-    try {
-      entries = await readdir(this.resultsDir, { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return [];
-      throw error;
-    }
-    return entries.filter((entry) => entry.isDirectory() && isRunId(entry.name)).map((e) => e.name);
-  }
-
-  /** Every finished run's manifest, newest finished first. Unreadable manifests are skipped. */
-  async listManifests(): Promise<Manifest[]> {
-    const ids = await this.listRunIds();
-    const present = new Set(ids);
-    for (const id of this.manifestCache.keys()) if (!present.has(id)) this.manifestCache.delete(id);
-    const manifests = await mapLimit(ids, MAX_OPEN_FILES, (id) => this.readManifest(id));
-    return manifests
-      .filter((manifest): manifest is Manifest => manifest !== undefined)
-      .sort((a, b) => b.metadata.finished_at.localeCompare(a.metadata.finished_at));
   }
 
   /** Deletes a run folder and forgets its manifest. */

@@ -10,6 +10,7 @@
  * | {queue}:active-tasks           | zset    | queued/running task ids, score = last change (ms) |
  * | {queue}:lock:reconciler        | string  | the worker that reconciles this interval          |
  * | {queue}:lock:cleanup           | string  | the worker running the scheduled cleanup          |
+ * | {queue}:lock:catalogue-rebuild | string  | the process running the start-up catalogue rebuild |
  * | {queue}:lock:run:{id}          | string  | the API replica rewriting that run's result       |
  * | {queue}:lock:preset:{sha256}   | string  | the API replica changing that preset              |
  * | {queue}:cleanup:last-run       | hash    | when, where and what the last cleanup removed     |
@@ -20,6 +21,7 @@ export const redisKeys = {
   activeTasks: (queueName: string): string => `${queueName}:active-tasks`,
   reconcilerLock: (queueName: string): string => `${queueName}:lock:reconciler`,
   cleanupLock: (queueName: string): string => `${queueName}:lock:cleanup`,
+  catalogueRebuildLock: (queueName: string): string => `${queueName}:lock:catalogue-rebuild`,
   runLock: (queueName: string, runId: string): string => `${queueName}:lock:run:${runId}`,
   presetLock: (queueName: string, nameKey: string): string => `${queueName}:lock:preset:${nameKey}`,
   cleanupLastRun: (queueName: string): string => `${queueName}:cleanup:last-run`,

@@ -14,6 +14,7 @@ import {
   resolveParams,
   ResolvedParams,
 } from '@app/strategies';
+import { isRunId } from '@app/storage';
 import { median, roundMs } from './stats';
 
 export interface DuckDbBenchOptions {
@@ -186,7 +187,8 @@ class CliRun {
     if (child.status !== 0) {
       throw new Error(`${this.command} exited with ${child.status}: ${child.stderr}`);
     }
-    const [runId] = await readdir(this.resultsDir);
+    // The run's folder, not the catalogue the CLI keeps beside it (catalog.sqlite*).
+    const [runId] = (await readdir(this.resultsDir)).filter((name) => isRunId(name));
     const result = JSON.parse(
       await readFile(join(this.resultsDir, runId, 'result.json'), 'utf8'),
     ) as ResultDocument;

@@ -13,10 +13,12 @@ import {
   runBacktest,
   tradesCsv,
 } from '@app/backtest';
+import { catalogueRunIndex } from '@app/catalogue';
 import type { AppConfig } from '@app/config';
 import { renderRunReport } from '@app/reports';
 import { newRunId, ResultStore, writeFileAtomic } from '@app/storage';
 import { cliConfig } from '../cli-config';
+import { openCliCatalogue } from '../cli-catalogue';
 import { FlagValues, missingFlags } from '../args';
 import { runBacktestOnThreads } from '../backtest/parallel-backtest';
 import { SymbolThreads } from '../backtest/symbol-threads';
@@ -51,10 +53,26 @@ export async function backtestCommand(
   }
   const { config, request, origin, outcome } = run;
   const store = new ResultStore(config.resultsDir);
-  const manifest = await new RunFolders(store, origin).completed(request, outcome, {
-    created_at: startedAt,
-    started_at: startedAt,
-  });
+  let catalogue: ReturnType<typeof openCliCatalogue> | undefined;
+  // The folder, then its row (SPEC §11); a catalogue that cannot be opened or written only
+  // delays the row until the next rebuild: the run itself is on disk.
+  const index = catalogueRunIndex(
+    () => (catalogue = openCliCatalogue(config)),
+    config.resultsDir,
+    (runId, error) =>
+      process.stderr.write(
+        `Warning: catalogue row of run ${runId} not written (${error instanceof Error ? error.message : String(error)}); "cli catalog rebuild" indexes it\n`,
+      ),
+  );
+  let manifest;
+  try {
+    manifest = await new RunFolders(store, origin, index).completed(request, outcome, {
+      created_at: startedAt,
+      started_at: startedAt,
+    });
+  } finally {
+    await catalogue?.then((opened) => opened.close()).catch(() => undefined);
+  }
   const resultPath = relative(process.cwd(), store.runDir(manifest.task_id)) || '.';
   const tradesFile =
     typeof flags['export-trades'] === 'string' ? flags['export-trades'] : undefined;

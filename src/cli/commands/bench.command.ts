@@ -8,6 +8,7 @@ export const BENCH: CommandDefinition = {
   help: `Usage: cli bench [--runs N] [--candles N] [--seed N] [--files N] [--cli]
        cli bench --queue [--tasks N] [--latency-tasks N] [--rounds N] [--concurrency N] [--results-dir DIR]
        cli bench --http [--rounds N] [--duration S] [--connections N] [--cpu-prof DIR] [--baseline DIR]
+       cli bench --catalog [--catalog-runs N] [--backend sqlite|postgres|both] [--postgres-url URL] [--history-calls N]
 
 Benchmarks on seeded one-minute candles (a year = 525,600 per symbol) and prints JSON:
   strategies             candles/s of each strategy on in-memory arrays, one thread
@@ -36,7 +37,15 @@ Fastify doing the same HGETALL and answering the same JSON, alternately, --conne
 keep-alive connections (default 50) for --duration seconds each (default 5); req/s, their
 ratio and p99 latency, medians of --rounds (default 3). --cpu-prof DIR runs the API under
 node --cpu-prof and leaves its profile in DIR. --baseline DIR also measures the built API
-of another checkout (e.g. a git worktree of an older commit) in the same rounds.`,
+of another checkout (e.g. a git worktree of an older commit) in the same rounds.
+
+With --catalog (npm run bench:catalog; needs redis-server, a build, and for PostgreSQL a server
+at --postgres-url, default postgres://postgres@127.0.0.1:5432/test, where a private database
+is created and dropped): SPEC §11 through the built API on --catalog-runs generated run folders
+(default 100000): the start-up rebuild of an empty catalogue, a restart on the complete one,
+--history-calls history pages (default 2000) from 10 concurrent clients with a mix of filters
+(p50/p99), /health/live p99 meanwhile, /latest p50/p99, the API's RSS after the restart and
+after the load; for each --backend (default both).`,
   flags: {
     runs: { type: 'string', default: '7', expects: COUNT },
     candles: { type: 'string', default: '525600', expects: COUNT },
@@ -54,6 +63,11 @@ of another checkout (e.g. a git worktree of an older commit) in the same rounds.
     connections: { type: 'string', default: '50', expects: COUNT },
     'cpu-prof': { type: 'string', expects: 'a directory' },
     baseline: { type: 'string', expects: 'a checkout with a build (dist/)' },
+    catalog: { type: 'boolean', default: false },
+    'catalog-runs': { type: 'string', default: '100000', expects: COUNT },
+    backend: { type: 'string', expects: 'sqlite, postgres or both' },
+    'postgres-url': { type: 'string', expects: 'a postgres:// URL' },
+    'history-calls': { type: 'string', default: '2000', expects: COUNT },
   },
   load: async () => (await import('./bench.js')).benchCommand,
 };

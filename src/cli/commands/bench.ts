@@ -15,6 +15,7 @@ const STARTUP_RUNS_PER_RUN = 3;
 export async function benchCommand(flags: FlagValues): Promise<number> {
   if (flags.queue) return benchQueueCommand(flags);
   if (flags.http) return benchHttpCommand(flags);
+  if (flags.catalog) return benchCatalogCommand(flags);
   const runs = positiveInteger(flags.runs, '--runs');
   const candles = positiveInteger(flags.candles, '--candles');
   const seed = positiveInteger(flags.seed, '--seed');
@@ -95,6 +96,38 @@ async function benchHttpCommand(
       tmpDir,
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+const BACKENDS = ['sqlite', 'postgres'] as const;
+
+async function benchCatalogCommand(
+  flags: Record<string, string | boolean | undefined>,
+): Promise<number> {
+  const backend = flags.backend ?? 'both';
+  if (backend !== 'both' && !BACKENDS.includes(backend as (typeof BACKENDS)[number]))
+    throw InvalidInputError.of('--backend', backend, 'sqlite, postgres or both');
+  const tmpDir = mkdtempSync(join(tmpdir(), 'coin-bench-catalog-'));
+  try {
+    // pg and the run folders' generator are loaded for --catalog only.
+    const { benchCatalogueApi } = await import('../bench/catalogue-api-bench.js');
+    const report = await benchCatalogueApi({
+      runs: positiveInteger(flags['catalog-runs'], '--catalog-runs'),
+      backends: backend === 'both' ? BACKENDS : [backend as (typeof BACKENDS)[number]],
+      postgresUrl:
+        typeof flags['postgres-url'] === 'string'
+          ? flags['postgres-url']
+          : 'postgres://postgres@127.0.0.1:5432/test',
+      historyCalls: positiveInteger(flags['history-calls'], '--history-calls'),
+      clients: 10,
+      tmpDir,
+    });
+    process.stdout.write(
+      `${JSON.stringify({ load_average: loadavg().map((n) => Math.round(n * 10) / 10), ...(report as object) }, null, 2)}\n`,
+    );
     return 0;
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });

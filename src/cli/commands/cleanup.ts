@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
 import { InvalidInputError } from '@app/common';
 import { AppConfig, redisOptions } from '@app/config';
-import { cleanupRuns, ResultStore } from '@app/storage';
+import { cleanupRuns } from '@app/catalogue';
+import { ResultStore } from '@app/storage';
 import { ACTIVE_STATUSES, TaskStateStore } from '@app/task-state';
+import { openCliCatalogue } from '../cli-catalogue';
 import { cliConfig } from '../cli-config';
 import { FlagValues } from '../args';
 
@@ -29,6 +31,11 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
       `${where} is not reachable, and cleanup reads it to keep the folders of tasks still queued or running. Set REDIS_URL (or REDIS_HOST/REDIS_PORT) to the service's Redis, or pass --without-redis to decide by the run folders alone (folders without a manifest are still kept for JOB_TIMEOUT_S)`,
     );
   }
+  // What to delete comes from the catalogue (SPEC §11); each folder, then its row.
+  const catalogue = await openCliCatalogue(config).catch((error: unknown) => {
+    redis?.disconnect();
+    throw error;
+  });
   try {
     const tasks =
       redis && new TaskStateStore(redis, { queueName: config.queueName, ttlS: config.taskTtlS });
@@ -40,6 +47,7 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
           : `${where} is not reachable: task states not checked (a dry run deletes nothing; a real run would stop here)\n`,
     );
     const report = await cleanupRuns(
+      catalogue,
       new ResultStore(config.resultsDir),
       {
         now: new Date(),
@@ -70,6 +78,7 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
     return 0;
   } finally {
     redis?.disconnect();
+    await catalogue.close();
   }
 }
 

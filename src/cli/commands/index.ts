@@ -1,6 +1,7 @@
 import type { CommandDefinition } from '../command';
 import { BACKTEST } from './backtest.command';
 import { BENCH } from './bench.command';
+import { CATALOG } from './catalog.command';
 import { CLEANUP } from './cleanup.command';
 import { IMPORT } from './import.command';
 import { INVENTORY } from './inventory.command';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   INVENTORY,
   STRATEGIES,
   CLEANUP,
+  CATALOG,
   BENCH,
   VERSION,
 ];

@@ -4,8 +4,9 @@ import { Queue } from 'bullmq';
 import { ConflictError, InvalidInputError, NotFoundError, TaskFailedError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { BacktestRequest, RunFolders } from '@app/backtest';
+import { Catalogue, catalogueRunIndex } from '@app/catalogue';
 import { countRunCandles, kstDateRange } from '@app/data';
-import { BACKTEST_QUEUE, InjectConfig, TaskEventsBus } from '@app/platform';
+import { BACKTEST_QUEUE, InjectCatalogue, InjectConfig, TaskEventsBus } from '@app/platform';
 import { newRunId, ResultStore } from '@app/storage';
 import {
   enqueueTask,
@@ -59,16 +60,26 @@ export class BacktestTasks implements OnModuleDestroy {
     private readonly store: ResultStore,
     private readonly events: TaskEventsBus,
     @InjectConfig() config: AppConfig,
+    @InjectCatalogue() catalogue: Catalogue,
   ) {
     this.syncTimeoutMs = config.syncTimeoutS * 1000;
     this.maxQueued = config.maxQueuedTasks;
     this.maxCandles = config.maxCandlesPerRun;
     this.dataRoot = config.dataRoot;
-    this.folders = new RunFolders(store, {
-      executionHost: config.executionHost,
-      environment: config.environment,
-      workerId: null,
-    });
+    this.folders = new RunFolders(
+      store,
+      {
+        executionHost: config.executionHost,
+        environment: config.environment,
+        workerId: null,
+      },
+      catalogueRunIndex(catalogue, store.resultsDir, (runId, error) =>
+        this.logger.warn(
+          { task_id: runId, err: error instanceof Error ? error.message : String(error) },
+          `[Task ${runId}] Catalogue row not written; the next catalogue rebuild indexes the folder`,
+        ),
+      ),
+    );
   }
 
   /**

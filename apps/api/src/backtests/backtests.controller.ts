@@ -255,9 +255,12 @@ export class BacktestsController {
   @ApiOperation({
     summary: 'Finished runs, newest first, filtered and paginated',
     description:
-      'Dates select runs whose date range overlaps [start_date, end_date]; returns are the ' +
-      'mean trade return of the run in percent (runs without trades never match a return ' +
-      'filter). A reversed range (min above max, start after end) is a 422.',
+      'Completed runs by default (`status=failed`, `cancelled` or `all` for the others), newest ' +
+      '`finished_at` first, ties by id, read from the run catalogue (SPEC §10.4, §11). ' +
+      '`start_date`/`end_date` select runs whose date range overlaps [start_date, end_date]; ' +
+      '`date_from`/`date_to` runs inside [date_from, date_to]. Returns are the mean trade ' +
+      'return of the run in percent (runs without trades never match a return filter). A ' +
+      'reversed range (min above max, start after end, date_from after date_to) is a 422.',
   })
   @ApiOkResponse({ type: HistoryPageDto })
   @ApiErrors([HttpStatus.UNPROCESSABLE_ENTITY])

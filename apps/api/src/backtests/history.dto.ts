@@ -10,28 +10,38 @@ import {
   ValidationArguments,
 } from 'class-validator';
 import { kstDateRange, parseKstDate, parseSymbol, SYMBOL_RULE } from '@app/data';
+import { HistoryStatus, RunRow } from '@app/catalogue';
 import { TERMINAL_STATUSES, TerminalStatus } from '@app/common';
-import { Manifest } from '@app/storage';
 import { listStrategies } from '@app/strategies';
 import { PageDto, PageQueryDto } from '../http/pagination.dto';
 import { LibraryCheck, numberFromQuery, SatisfiesLibraryRule } from '../http/validation';
 
 const STRATEGY_NAMES = listStrategies().map((strategy) => strategy.name);
 const STRATEGY_RULE = `one of ${STRATEGY_NAMES.join(', ')}`;
-const STATUS_RULE = `one of ${TERMINAL_STATUSES.join(', ')}`;
+/** SPEC §10.4: completed by default, `all` for every final status. */
+const HISTORY_STATUSES: readonly HistoryStatus[] = [...TERMINAL_STATUSES, 'all'];
+const STATUS_RULE = `one of ${HISTORY_STATUSES.join(', ')}`;
 const NUMBER_RULE = 'a number';
 const COUNT_RULE = 'an integer >= 0';
 
-/** One bound of a date filter: a KST date, and with both bounds given, start on or before end. */
-function dateBound(field: 'start_date' | 'end_date'): LibraryCheck {
+/**
+ * One bound of a pair of date filters (`start_date`/`end_date`, or `date_from`/`date_to`): a
+ * KST date, and with both bounds given, the first on or before the second (a 422 on both).
+ */
+function dateBound(
+  field: 'start_date' | 'end_date' | 'date_from' | 'date_to',
+  pair: { start: 'start_date' | 'date_from'; end: 'end_date' | 'date_to' },
+): LibraryCheck {
   return (value, query) => {
-    if (query.start_date !== undefined && query.end_date !== undefined) {
-      kstDateRange(query.start_date, query.end_date);
+    if (query[pair.start] !== undefined && query[pair.end] !== undefined) {
+      kstDateRange(query[pair.start], query[pair.end], pair);
     } else {
       parseKstDate(value, field);
     }
   };
 }
+const OVERLAP = { start: 'start_date', end: 'end_date' } as const;
+const CONTAINMENT = { start: 'date_from', end: 'date_to' } as const;
 
 /**
  * A lower bound (`min_x`) must not exceed its upper bound (`max_x`): a reversed range is
@@ -75,12 +85,13 @@ export class HistoryQueryDto extends PageQueryDto {
   symbol?: string;
 
   @ApiPropertyOptional({
-    enum: TERMINAL_STATUSES,
-    description: 'Runs that ended this way (default: all)',
+    enum: HISTORY_STATUSES,
+    default: 'completed',
+    description: 'Runs that ended this way; `all` for every one (SPEC §10.4)',
   })
   @IsOptional()
-  @IsIn(TERMINAL_STATUSES, { message: STATUS_RULE })
-  status?: TerminalStatus;
+  @IsIn(HISTORY_STATUSES, { message: STATUS_RULE })
+  status: HistoryStatus = 'completed';
 
   @ApiPropertyOptional({
     format: 'date',
@@ -89,7 +100,7 @@ export class HistoryQueryDto extends PageQueryDto {
       "Runs whose date range overlaps [start_date, end_date]: the run's end_date is on or after this KST date",
   })
   @IsOptional()
-  @SatisfiesLibraryRule(dateBound('start_date'))
+  @SatisfiesLibraryRule(dateBound('start_date', OVERLAP))
   start_date?: string;
 
   @ApiPropertyOptional({
@@ -99,8 +110,28 @@ export class HistoryQueryDto extends PageQueryDto {
       "Runs whose date range overlaps [start_date, end_date]: the run's start_date is on or before this KST date",
   })
   @IsOptional()
-  @SatisfiesLibraryRule(dateBound('end_date'))
+  @SatisfiesLibraryRule(dateBound('end_date', OVERLAP))
   end_date?: string;
+
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2018-01-01',
+    description:
+      "Runs inside [date_from, date_to]: the run's start_date is on or after this KST date",
+  })
+  @IsOptional()
+  @SatisfiesLibraryRule(dateBound('date_from', CONTAINMENT))
+  date_from?: string;
+
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2018-01-31',
+    description:
+      "Runs inside [date_from, date_to]: the run's end_date is on or before this KST date",
+  })
+  @IsOptional()
+  @SatisfiesLibraryRule(dateBound('date_to', CONTAINMENT))
+  date_to?: string;
 
   @ApiPropertyOptional({
     description: 'Runs whose average trade return (percent) is at least this',
@@ -140,6 +171,13 @@ export class RunSummaryDto {
   @ApiProperty({ format: 'uuid', example: '0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3' })
   task_id!: string;
 
+  @ApiProperty({
+    format: 'uuid',
+    example: '0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3',
+    description: 'The same as task_id (SPEC §10.4: what the clients of the replaced system read)',
+  })
+  run_id!: string;
+
   @ApiProperty({ enum: TERMINAL_STATUSES, example: 'completed' })
   status!: TerminalStatus;
 
@@ -166,6 +204,21 @@ export class RunSummaryDto {
 
   @ApiProperty({ example: '2026-01-05T10:00:01.200Z' })
   finished_at!: string;
+
+  @ApiProperty({
+    example: '2026-01-05T10:00:01.200Z',
+    description: 'The finish time again (SPEC §10.4)',
+  })
+  timestamp!: string;
+
+  @ApiProperty({
+    type: 'number',
+    nullable: true,
+    example: 1.2,
+    description:
+      "Seconds: the result document's execution_time for a completed run, duration_ms / 1000 otherwise",
+  })
+  execution_time!: number | null;
 
   @ApiProperty({ type: 'number', nullable: true, example: 1200 })
   duration_ms!: number | null;
@@ -195,24 +248,28 @@ export class RunSummaryDto {
   })
   error!: string | null;
 
-  static of(manifest: Manifest): RunSummaryDto {
+  /** A catalogue row as the history lists it (no file is opened for a page). */
+  static of(row: RunRow): RunSummaryDto {
     return {
-      task_id: manifest.task_id,
-      status: manifest.status,
-      strategy: manifest.strategy,
-      params: manifest.params,
-      symbols: [...manifest.symbols],
-      timeframe: manifest.timeframe,
-      start_date: manifest.start_date,
-      end_date: manifest.end_date,
-      created_at: manifest.metadata.created_at,
-      finished_at: manifest.metadata.finished_at,
-      duration_ms: manifest.metadata.duration_ms,
-      total_signals: manifest.summary.total_signals,
-      symbols_processed: manifest.summary.symbols_processed,
-      symbols_failed: manifest.summary.symbols_failed,
-      avg_return: manifest.summary.avg_return,
-      error: manifest.error.message,
+      task_id: row.id,
+      run_id: row.id,
+      status: row.status,
+      strategy: row.strategy,
+      params: { ...row.params },
+      symbols: [...row.symbols],
+      timeframe: row.timeframe,
+      start_date: row.start_date,
+      end_date: row.end_date,
+      created_at: row.created_at,
+      finished_at: row.finished_at,
+      timestamp: row.finished_at,
+      duration_ms: row.duration_ms,
+      execution_time: row.execution_time,
+      total_signals: row.total_signals,
+      symbols_processed: row.symbols_processed,
+      symbols_failed: row.symbols_failed,
+      avg_return: row.avg_return,
+      error: row.error,
     };
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '@app/common';
+import { Catalogue, HistoryQuery, RunRow } from '@app/catalogue';
+import { NotFoundError, TerminalStatus } from '@app/common';
+import { InjectCatalogue } from '@app/platform';
 import { Manifest, ResultStore, StoredResultFile } from '@app/storage';
 import { TaskStateStore } from '@app/task-state';
-import { paginate } from '../http/pagination.dto';
 import { HistoryPageDto, HistoryQueryDto, RunSummaryDto } from './history.dto';
 
 /** A completed run's result file and the manifest that vouches for it (size, md5). */
@@ -11,60 +12,88 @@ export interface CompletedRun {
   file: StoredResultFile;
 }
 
-/** Does a run match the history filters? Date filters select runs whose range overlaps theirs. */
-function matches(manifest: Manifest, query: HistoryQueryDto): boolean {
-  const { summary } = manifest;
-  const avgReturn = summary.avg_return;
-  const symbol = query.symbol?.toUpperCase();
-  return (
-    (query.strategy === undefined || manifest.strategy === query.strategy) &&
-    (symbol === undefined || manifest.symbols.includes(symbol)) &&
-    (query.status === undefined || manifest.status === query.status) &&
-    // KST dates YYYY-MM-DD compare as text.
-    (query.start_date === undefined || manifest.end_date >= query.start_date) &&
-    (query.end_date === undefined || manifest.start_date <= query.end_date) &&
-    (query.min_return === undefined || (avgReturn !== null && avgReturn >= query.min_return)) &&
-    (query.max_return === undefined || (avgReturn !== null && avgReturn <= query.max_return)) &&
-    (query.min_signals === undefined || summary.total_signals >= query.min_signals) &&
-    (query.max_signals === undefined || summary.total_signals <= query.max_signals)
-  );
+/** How a run ended, as a lookup by id needs it: from its catalogue row or its manifest. */
+interface RunEnding {
+  status: TerminalStatus;
+  error: string | null;
 }
 
-/** Finished runs, read from their folders under RESULTS_DIR (SPEC §7). */
+/**
+ * Finished runs (SPEC §7, §11): lists and lookups read the run catalogue, never a scan of
+ * RESULTS_DIR; then only the files of the one run asked for are opened (its manifest for the
+ * md5, its result). A run whose row is missing (a crash between folder and row, healed by
+ * the next rebuild) is still found by id from its own folder.
+ */
 @Injectable()
 export class RunResults {
   constructor(
     private readonly store: ResultStore,
     private readonly tasks: TaskStateStore,
+    @InjectCatalogue() private readonly catalogue: Catalogue,
   ) {}
 
   async history(query: HistoryQueryDto): Promise<HistoryPageDto> {
-    const manifests = await this.store.listManifests();
-    const page = paginate(
-      manifests.filter((manifest) => matches(manifest, query)),
-      query,
-    );
-    return { ...page, items: page.items.map((manifest) => RunSummaryDto.of(manifest)) };
+    const { limit, offset } = query;
+    const filters: HistoryQuery = {
+      limit,
+      offset,
+      status: query.status,
+      ...(query.strategy !== undefined && { strategy: query.strategy }),
+      ...(query.symbol !== undefined && { symbol: query.symbol.toUpperCase() }),
+      ...(query.start_date !== undefined && { start_date: query.start_date }),
+      ...(query.end_date !== undefined && { end_date: query.end_date }),
+      ...(query.date_from !== undefined && { date_from: query.date_from }),
+      ...(query.date_to !== undefined && { date_to: query.date_to }),
+      ...(query.min_return !== undefined && { min_return: query.min_return }),
+      ...(query.max_return !== undefined && { max_return: query.max_return }),
+      ...(query.min_signals !== undefined && { min_signals: query.min_signals }),
+      ...(query.max_signals !== undefined && { max_signals: query.max_signals }),
+    };
+    const page = await this.catalogue.history(filters);
+    return {
+      items: page.items.map((row) => RunSummaryDto.of(row)),
+      total: page.total,
+      limit,
+      offset,
+    };
   }
 
   /** The newest completed run (by finish time); failed and cancelled runs have no result. */
   async latest(): Promise<CompletedRun> {
-    const manifests = await this.store.listManifests();
-    const newest = manifests.find((manifest) => manifest.status === 'completed');
-    if (!newest) throw new NotFoundError('No backtest has completed yet');
-    return { manifest: newest, file: await this.store.resultFile(newest.task_id) };
+    const row = await this.catalogue.latestCompletedRun();
+    if (!row) throw new NotFoundError('No backtest has completed yet');
+    return this.completedFiles(row.id);
   }
 
   /** A completed run; a 404 says why there is no result (unknown, not finished, failed...). */
   async completed(id: string): Promise<CompletedRun> {
-    const manifest = await this.store.readManifest(id);
-    if (!manifest) throw new NotFoundError(await this.whyNoRun(id));
-    if (manifest.status !== 'completed') {
-      const verb = manifest.status === 'failed' ? 'failed' : 'was cancelled';
+    const ending = await this.ending(id);
+    if (!ending) throw new NotFoundError(await this.whyNoRun(id));
+    if (ending.status !== 'completed') {
+      const verb = ending.status === 'failed' ? 'failed' : 'was cancelled';
       throw new NotFoundError(
-        `Run ${id} has no result: it ${verb}${manifest.error.message ? `: ${manifest.error.message}` : ''}`,
+        `Run ${id} has no result: it ${verb}${ending.error ? `: ${ending.error}` : ''}`,
       );
     }
+    return this.completedFiles(id);
+  }
+
+  /**
+   * How a finished run ended: its catalogue row, or (no row yet) its own manifest; undefined
+   * for a run that has not finished or is unknown. For the status of a task whose hash expired.
+   */
+  async ending(id: string): Promise<RunEnding | undefined> {
+    const row: RunRow | undefined = await this.catalogue.getRun(id.toLowerCase());
+    if (row) return { status: row.status, error: row.error };
+    const manifest = await this.store.readManifest(id);
+    return manifest && { status: manifest.status, error: manifest.error.message };
+  }
+
+  /** The run's manifest (its md5) and result file: the one run's files, nothing else. */
+  private async completedFiles(id: string): Promise<CompletedRun> {
+    const manifest = await this.store.readManifest(id);
+    // A row whose folder was deleted meanwhile (cleanup) is a run that is gone.
+    if (manifest?.status !== 'completed') throw new NotFoundError(`No run ${id}`);
     return { manifest, file: await this.store.resultFile(id) };
   }
 

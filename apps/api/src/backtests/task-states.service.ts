@@ -4,6 +4,7 @@ import { AppConfig } from '@app/config';
 import { InjectConfig } from '@app/platform';
 import { ResultStore } from '@app/storage';
 import { TaskStateStore, TaskStatus } from '@app/task-state';
+import { RunResults } from './run-results.service';
 
 /** What the API knows of a task at one moment, from Redis or from its run folder. */
 export interface TaskSnapshot {
@@ -15,7 +16,7 @@ export interface TaskSnapshot {
 
 /**
  * A task's state: the task:{id} hash while it lives (TASK_TTL_S after its last change), then
- * the run folder's manifest, which outlives it (SPEC §6, §7).
+ * the run's catalogue row (or, without one yet, its manifest), which outlive it (SPEC §6, §7).
  */
 @Injectable()
 export class TaskStates {
@@ -25,6 +26,7 @@ export class TaskStates {
     private readonly tasks: TaskStateStore,
     private readonly store: ResultStore,
     @InjectConfig() config: AppConfig,
+    private readonly runs: RunResults,
   ) {
     this.inlineMaxBytes = config.inlineResultMaxBytes;
   }
@@ -35,14 +37,14 @@ export class TaskStates {
       const { status, progress, error } = state;
       return { task_id: state.task_id, status, progress, error };
     }
-    const manifest = await this.store.readManifest(taskId);
-    if (!manifest) return undefined;
+    const ending = await this.runs.ending(taskId);
+    if (!ending) return undefined;
     return {
-      task_id: manifest.task_id,
-      status: manifest.status,
+      task_id: taskId.toLowerCase(),
+      status: ending.status,
       // A finished run's folder does not say how far a failed or cancelled run got.
-      progress: manifest.status === 'completed' ? 1 : 0,
-      error: manifest.error.message,
+      progress: ending.status === 'completed' ? 1 : 0,
+      error: ending.error,
     };
   }
 

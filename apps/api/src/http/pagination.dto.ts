@@ -53,10 +53,3 @@ export class PageDto {
   @ApiProperty({ type: 'integer', example: 0 })
   offset!: number;
 }
-
-export function paginate<T>(
-  items: readonly T[],
-  { limit, offset }: PageQueryDto,
-): { items: T[]; total: number; limit: number; offset: number } {
-  return { items: items.slice(offset, offset + limit), total: items.length, limit, offset };
-}

@@ -197,6 +197,7 @@ export class BacktestJobHandler {
     outcome: Extract<BacktestThreadOutcome, { kind: 'completed' }>,
   ): Promise<TaskJobResult> {
     const { taskId, request, times, startedMs } = attempt;
+    if (outcome.indexError !== undefined) this.finisher.indexFailed(taskId, outcome.indexError);
     const settled = await this.finisher.completed(taskId, request, times);
     const seconds = (performance.now() - startedMs) / 1000;
     this.metrics.candlesProcessed.inc(outcome.candles);

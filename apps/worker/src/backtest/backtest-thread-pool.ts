@@ -46,6 +46,7 @@ export class BacktestThreadPool implements OnApplicationShutdown {
     const workerData: BacktestThreadSettings = {
       dataRoot: config.dataRoot,
       resultsDir: config.resultsDir,
+      catalogue: { catalogPath: config.catalogPath, databaseUrl: config.databaseUrl },
       origin,
       candleCacheBytes: Math.floor((config.candleCacheMb * MIB) / threads),
       // Unique, so that two pools in one process never hear each other.

@@ -1,6 +1,7 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { CancelledError, failureCodeOf } from '@app/common';
 import { BacktestEvent, RunFolders, runBacktest } from '@app/backtest';
+import { catalogueRunIndex, openCatalogue } from '@app/catalogue';
 import { CandleFileCache } from '@app/data';
 import { ResultStore } from '@app/storage';
 import { runFaultOf } from './run-faults';
@@ -21,9 +22,24 @@ import type {
  */
 const settings = workerData as BacktestThreadSettings;
 const cache = new CandleFileCache({ maxBytes: settings.candleCacheBytes });
+/** Why the last folder's row could not be written, for the main thread to log. */
+const indexErrors = new Map<string, string>();
 const folders = new RunFolders(
   new ResultStore(settings.resultsDir, { blockingWrites: true }),
   settings.origin,
+  catalogueRunIndex(
+    // Opened on the first folder; it lives as long as the thread.
+    () =>
+      openCatalogue({
+        ...settings.catalogue,
+        sqliteMode: 'inline',
+        poolSize: 1,
+        readCacheEntries: 0,
+      }),
+    settings.resultsDir,
+    (runId, error) =>
+      indexErrors.set(runId, error instanceof Error ? error.message : String(error)),
+  ),
 );
 const events = new BroadcastChannel(settings.eventsChannel);
 // Posting needs no reference; the pool, not this channel, decides how long the thread lives.
@@ -49,8 +65,11 @@ export default async function runBacktestTask(
     // Last chance to stop before anything is written.
     if (Atomics.load(stopFlag, 0) !== 0) return { kind: 'stopped' };
     await folders.completed(request, outcome, times);
+    const indexError = indexErrors.get(taskId);
+    indexErrors.delete(taskId);
     return {
       kind: 'completed',
+      ...(indexError !== undefined && { indexError }),
       totalSignals: outcome.result.total_signals,
       candles: outcome.candles,
       symbolsProcessed: outcome.result.symbols.length,

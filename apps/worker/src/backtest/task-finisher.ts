@@ -1,6 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { FailureCode, RunRequest, TaskStatus } from '@app/common';
 import { RunFolders, RunOrigin, RunTimes } from '@app/backtest';
+import { Catalogue, catalogueRunIndex } from '@app/catalogue';
+import { CATALOGUE } from '@app/platform';
 import { Manifest, ResultStore } from '@app/storage';
 import { TaskStateStore } from '@app/task-state';
 import { WORKER_ORIGIN } from './worker-origin';
@@ -20,13 +22,35 @@ export type SettledAs = TaskStatus | 'missing';
 @Injectable()
 export class TaskFinisher {
   private readonly folders: RunFolders;
+  private readonly logger = new Logger(TaskFinisher.name);
 
   constructor(
     private readonly tasks: TaskStateStore,
     results: ResultStore,
     @Inject(WORKER_ORIGIN) readonly origin: RunOrigin,
+    // Every worker process has one (CatalogueModule); specs of the folder order may leave it out.
+    @Optional() @Inject(CATALOGUE) catalogue?: Catalogue,
   ) {
-    this.folders = new RunFolders(results, origin);
+    this.folders = new RunFolders(
+      results,
+      origin,
+      catalogue &&
+        catalogueRunIndex(catalogue, results.resultsDir, (runId, error) =>
+          this.indexFailed(runId, error),
+        ),
+    );
+  }
+
+  /**
+   * A folder is on disk but its catalogue row could not be written: the task goes on (the
+   * folder is the truth; lookups by id read it), history lists it after the next rebuild.
+   */
+  indexFailed(taskId: string, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger.warn(
+      { task_id: taskId, err: reason },
+      `[Task ${taskId}] Catalogue row not written (${reason}); the next catalogue rebuild indexes the folder`,
+    );
   }
 
   /**

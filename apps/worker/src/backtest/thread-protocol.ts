@@ -11,6 +11,12 @@ import type { BacktestEvent, BacktestRequest, RunOrigin, RunTimes } from '@app/b
 export interface BacktestThreadSettings {
   dataRoot: string;
   resultsDir: string;
+  /**
+   * The run catalogue (CATALOG_PATH, DATABASE_URL): a thread writes the row of the folder it
+   * has just written, through its own connection (SQLite inline: the thread has nothing else
+   * to serve while the write waits; PostgreSQL: one connection).
+   */
+  catalogue: { catalogPath: string; databaseUrl: string | undefined };
   /** This worker process, as its results and manifests record it. */
   origin: RunOrigin;
   /** This thread's share of CANDLE_CACHE_MB, in bytes. */
@@ -51,6 +57,8 @@ export type BacktestThreadOutcome =
       symbolsProcessed: number;
       /** Seconds, as in the result document. */
       executionTime: number;
+      /** Why the folder's catalogue row could not be written (the folder is; a rebuild heals). */
+      indexError?: string;
     }
   /** The stop flag was seen: the thread wrote nothing (the main thread knows why it asked). */
   | { kind: 'stopped' }

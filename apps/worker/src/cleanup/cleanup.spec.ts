@@ -13,6 +13,7 @@ import {
   platformModules,
   RedisConnections,
 } from '@app/platform';
+import { CATALOG_FILE_NAME, indexRunFolder, openCatalogue } from '@app/catalogue';
 import { newRunId, ResultStore } from '@app/storage';
 import { manifestFields } from '../../../../libs/storage/src/testing/fixtures';
 import { RunRequest } from '@app/common';
@@ -95,6 +96,16 @@ describe('worker cleanup', () => {
     });
     if (status === 'completed') await store.saveCompleted(id, '{"version":"1.1.0"}', fields);
     else await store.saveUnfinished(id, status, fields);
+    // Then its row, as a writer in another process does: cleanup chooses from the catalogue.
+    const catalogue = await openCatalogue({
+      catalogPath: join(resultsDir, CATALOG_FILE_NAME),
+      sqliteMode: 'inline',
+    });
+    try {
+      await indexRunFolder(catalogue, resultsDir, id);
+    } finally {
+      await catalogue.close();
+    }
     return id;
   }
 

@@ -2,8 +2,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { JobType, KeepJobs, Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
-import { BACKTEST_QUEUE, InjectConfig } from '@app/platform';
-import { cleanupRuns, CleanupReport, ResultStore } from '@app/storage';
+import { Catalogue, cleanupRuns, CleanupReport } from '@app/catalogue';
+import { BACKTEST_QUEUE, InjectCatalogue, InjectConfig } from '@app/platform';
+import { ResultStore } from '@app/storage';
 import { ACTIVE_STATUSES, isTerminal, taskJobOptions, TaskStateStore } from '@app/task-state';
 
 /** Jobs removed per `Queue.clean` call, and the most waiting jobs looked at per run. */
@@ -42,10 +43,12 @@ export class ResultsCleanup {
     private readonly results: ResultStore,
     private readonly tasks: TaskStateStore,
     @InjectQueue(BACKTEST_QUEUE) private readonly queue: Queue,
+    @InjectCatalogue() private readonly catalogue: Catalogue,
   ) {}
 
   async run(now = new Date()): Promise<CleanupSummary> {
-    const runs = await cleanupRuns(this.results, {
+    // Chosen by the catalogue (SPEC §11), not by reading every manifest.
+    const runs = await cleanupRuns(this.catalogue, this.results, {
       now,
       resultTtlDays: this.config.taskResultTtlDays,
       failedTtlDays: this.config.failedTaskTtlDays,

@@ -96,7 +96,7 @@ export class HealthController {
     summary: 'Service health with every check',
     description:
       'status "healthy" (200) or "unhealthy" (503) with the failing checks named in `failed`; ' +
-      'checks: redis (PING), data_root (readable), results_dir (writable), disk (free space ≥ MIN_FREE_DISK_MB).',
+      'checks: redis (PING), data_root (readable), results_dir (writable), disk (free space ≥ MIN_FREE_DISK_MB), catalogue (the run catalogue answers).',
   })
   @ApiResponse({ status: 200, description: 'Every check passes.', schema: HEALTH_SCHEMA })
   @ApiResponse({
@@ -137,7 +137,8 @@ export class HealthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Readiness probe',
-    description: 'Redis answers, DATA_ROOT is readable, the results dir writable with free space.',
+    description:
+      'Redis answers, DATA_ROOT is readable, the results dir writable with free space, the run catalogue answers.',
   })
   @ApiResponse({
     status: 200,

@@ -2,6 +2,7 @@ import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common'
 import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { AppConfig } from '@app/config';
 import { InjectConfig } from '../config.module';
+import { CatalogueHealthIndicator } from './catalogue.health';
 import { FilesystemHealthIndicator } from './filesystem.health';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -25,7 +26,7 @@ export interface ReadinessReport {
 
 /**
  * Readiness: Redis answers, DATA_ROOT is readable, RESULTS_DIR writable with room on its
- * disk. Terminus runs the checks side by side; its own error log is off because a probe
+ * disk, the run catalogue answers. Terminus runs the checks side by side; its own error log is off because a probe
  * every few seconds during an outage would drown the logs — this service logs each change
  * of state once instead.
  */
@@ -38,6 +39,7 @@ export class HealthService {
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
     private readonly filesystem: FilesystemHealthIndicator,
+    private readonly catalogue: CatalogueHealthIndicator,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -50,6 +52,7 @@ export class HealthService {
         () => this.filesystem.readable('data_root', dataRoot),
         () => this.filesystem.writable('results_dir', resultsDir),
         () => this.filesystem.freeSpace('disk', resultsDir, minFreeDiskMb),
+        ...(this.catalogue.present ? [() => this.catalogue.check('catalogue')] : []),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

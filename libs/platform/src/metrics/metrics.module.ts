@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { backtestQueueRegistration } from '../queue';
+import { CatalogueMetrics } from './catalogue.metrics';
 import { HttpMetricsHook } from './http-metrics.hook';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
@@ -14,7 +15,7 @@ import { QueueDepthMetrics } from './queue-depth.metrics';
 @Module({
   imports: [backtestQueueRegistration()],
   controllers: [MetricsController],
-  providers: [MetricsService, HttpMetricsHook, QueueDepthMetrics],
+  providers: [MetricsService, HttpMetricsHook, QueueDepthMetrics, CatalogueMetrics],
   exports: [MetricsService],
 })
 export class MetricsModule {}

@@ -94,6 +94,12 @@ export class MetricsService {
     registers: [],
   });
 
+  readonly catalogueRebuildDuration = new Gauge({
+    name: 'backtest_catalogue_rebuild_duration_seconds',
+    help: "How long this process's last catalogue rebuild took (the start-up one, quick mode)",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -9,18 +9,25 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupRuns, CleanupPolicy } from './cleanup';
 import { TerminalStatus } from '@app/common';
-import { ResultStore } from './result-store';
-import { manifestFields } from './testing/fixtures';
-import { newRunId } from './run-id';
+import { newRunId, ResultStore } from '@app/storage';
+import { manifestFields } from '../../storage/src/testing/fixtures';
+import { Catalogue } from './catalogue';
+import { cleanupRuns, CleanupPolicy } from './cleanup';
+import { openCatalogue } from './open-catalogue';
+import { indexRunFolder } from './rebuild';
+import { BackendName, useBackend } from './testing/backends';
 
 const NOW = new Date('2024-06-30T00:00:00.000Z');
 const daysAgo = (days: number): string => new Date(NOW.getTime() - days * 86_400_000).toISOString();
 
-describe('cleanupRuns', () => {
+describe.each<BackendName>(['sqlite-inline', 'postgres'])('cleanupRuns (%s)', (backend) => {
+  const backendUnderTest = useBackend(backend);
   let dir: string;
   let store: ResultStore;
+  let catalogue: Catalogue;
+  const cleanup = (over: Partial<CleanupPolicy> = {}, dryRun = false) =>
+    cleanupRuns(catalogue, store, { ...policy, ...over }, dryRun);
   const policy: CleanupPolicy = {
     now: NOW,
     resultTtlDays: 7,
@@ -28,11 +35,15 @@ describe('cleanupRuns', () => {
     unfinishedGraceMs: 3_600_000,
   };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'coin-cleanup-'));
     store = new ResultStore(dir);
+    catalogue = await openCatalogue(await backendUnderTest.freshOptions());
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await catalogue.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   async function run(
     status: TerminalStatus,
@@ -45,6 +56,8 @@ describe('cleanupRuns', () => {
     });
     if (status === 'completed') await store.saveCompleted(id, 'x'.repeat(resultSize), fields);
     else await store.saveUnfinished(id, status, fields);
+    // The writer's order: the folder, then its row.
+    await indexRunFolder(catalogue, dir, id);
     return id;
   }
 
@@ -55,11 +68,14 @@ describe('cleanupRuns', () => {
     const oldCancelled = await run('cancelled', 2);
     const recentFailed = await run('failed', 0.5);
 
-    const report = await cleanupRuns(store, policy);
+    const report = await cleanup();
 
     expect(report.removed.map((e) => e.id).sort()).toEqual(
       [oldCompleted, oldFailed, oldCancelled].sort(),
     );
+    // The rows went with the folders: history no longer lists them.
+    const left = await catalogue.history({ status: 'all', limit: 100, offset: 0 });
+    expect(left.items.map((row) => row.id).sort()).toEqual([recentCompleted, recentFailed].sort());
     expect(report.count).toBe(3);
     expect(report.size_mb).toBeGreaterThanOrEqual(2);
     for (const id of [oldCompleted, oldFailed, oldCancelled])
@@ -69,18 +85,27 @@ describe('cleanupRuns', () => {
 
   it('deletes nothing on a dry run but reports the same', async () => {
     const id = await run('completed', 30);
-    const report = await cleanupRuns(store, policy, true);
+    const report = await cleanup({}, true);
     expect(report).toMatchObject({ dry_run: true, count: 1 });
     expect(report.removed[0]?.id).toBe(id);
     expect(existsSync(join(dir, id, 'result.json'))).toBe(true);
+    expect(await catalogue.getRun(id)).toBeDefined();
+  });
+
+  it('pages through more candidates than one page holds, and drops a row whose folder is gone', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 520; i++) ids.push(await run('failed', 3 + i / 1000, 1));
+    const gone = ids[0];
+    rmSync(join(dir, gone), { recursive: true });
+    const report = await cleanup();
+    expect(report.count).toBe(520);
+    expect(await catalogue.getRun(gone)).toBeUndefined();
+    expect((await catalogue.counts()).runs.failed).toBe(0);
   });
 
   it('never removes the folder of a queued or running task', async () => {
     const id = await run('completed', 30);
-    const report = await cleanupRuns(store, {
-      ...policy,
-      isActive: (candidate) => Promise.resolve(candidate === id),
-    });
+    const report = await cleanup({ isActive: (candidate) => Promise.resolve(candidate === id) });
     expect(report.count).toBe(0);
     expect(report.skipped_active).toEqual([id]);
     expect(existsSync(join(dir, id))).toBe(true);
@@ -98,7 +123,7 @@ describe('cleanupRuns', () => {
     const freshTime = new Date(NOW.getTime() - 60_000);
     utimesSync(join(dir, fresh), freshTime, freshTime);
 
-    const report = await cleanupRuns(store, policy);
+    const report = await cleanup();
     expect(report.removed.map((e) => [e.id, e.status])).toEqual([[stale, 'unfinished']]);
     expect(existsSync(join(dir, fresh))).toBe(true);
   });
@@ -114,16 +139,16 @@ describe('cleanupRuns', () => {
       const old = new Date(NOW.getTime() - 100 * 86_400_000);
       utimesSync(join(dir, 'not-a-run'), old, old);
 
-      const report = await cleanupRuns(store, {
-        ...policy,
-        resultTtlDays: 0,
-        failedTtlDays: 0,
-        unfinishedGraceMs: 0,
-      });
+      mkdirSync(join(dir, 'sweeps'));
+      mkdirSync(join(dir, 'presets'));
+      const report = await cleanup({ resultTtlDays: 0, failedTtlDays: 0, unfinishedGraceMs: 0 });
       expect(report.count).toBe(0);
       expect(existsSync(join(outside, 'precious.txt'))).toBe(true);
       expect(existsSync(join(dir, 'not-a-run'))).toBe(true);
       expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
+      for (const reserved of ['sweeps', 'presets', 'catalog.sqlite'])
+        if (reserved !== 'catalog.sqlite' || backend !== 'postgres')
+          expect(existsSync(join(dir, reserved))).toBe(reserved !== 'catalog.sqlite');
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
