@@ -1,0 +1,45 @@
+import { TIMEFRAME_MS } from '@app/data';
+import type { SweepPlan } from './sweep-request';
+import { kstDayCount } from './windows';
+
+/**
+ * Bars a worker thread evaluates per second, per strategy (measured on one-minute candles;
+ * see docs/decisions/sweeps.md): the chunk size aims at CHUNK_TARGET_S of work from them.
+ */
+const BARS_PER_SECOND: Record<string, number> = {
+  volume_long_candle: 60_000_000,
+  volume_zone_breakout: 4_000_000,
+};
+const DEFAULT_BARS_PER_SECOND = 4_000_000;
+export const CHUNK_TARGET_S = 1.5;
+/** A chunk's result travels through Redis (the child job's return value): keep it modest. */
+export const MAX_CHUNK_COMBINATIONS = 500;
+
+/**
+ * Combinations per chunk: about CHUNK_TARGET_S of work, judged from the bars the range can
+ * hold (the timeframe's bars per day × the days × the symbols × the windows' total length).
+ */
+export function chunkSizeOf(plan: SweepPlan): number {
+  const { request } = plan;
+  const barsPerDay = 86_400_000 / TIMEFRAME_MS[request.timeframe];
+  const windowDays = plan.windows.reduce(
+    (sum, w) => sum + kstDayCount(w.start_date, w.end_date),
+    0,
+  );
+  const barsPerCombination = Math.max(1, barsPerDay * windowDays * request.symbols.length);
+  const rate = BARS_PER_SECOND[request.strategy] ?? DEFAULT_BARS_PER_SECOND;
+  const size = Math.floor((CHUNK_TARGET_S * rate) / barsPerCombination);
+  return Math.max(1, Math.min(MAX_CHUNK_COMBINATIONS, size));
+}
+
+/** The chunks of a sweep: [from, to) ranges of combination indexes, in order. */
+export function chunksOf(
+  combinations: number,
+  size: number,
+): Array<{ chunk: number; from: number; to: number }> {
+  const chunks = [];
+  for (let from = 0, chunk = 0; from < combinations; from += size, chunk++) {
+    chunks.push({ chunk, from, to: Math.min(combinations, from + size) });
+  }
+  return chunks;
+}

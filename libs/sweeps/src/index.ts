@@ -1,0 +1,6 @@
+export * from './chunking';
+export * from './evaluate-chunk';
+export * from './ranking';
+export * from './sweep-files';
+export * from './sweep-request';
+export * from './windows';
