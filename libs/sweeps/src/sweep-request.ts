@@ -358,7 +358,7 @@ function oneOf<const T extends readonly string[]>(
   if (typeof value !== 'string' || !choices.includes(value)) {
     throw InvalidInputError.of(field, value, `one of ${choices.join(', ')}`);
   }
-  return value as T[number];
+  return value;
 }
 
 function integerIn(
