@@ -4,3 +4,4 @@ export * from './ranking';
 export * from './sweep-files';
 export * from './sweep-request';
 export * from './windows';
+export * from './catalogue-row';
