@@ -3,14 +3,17 @@ import type { SweepPlan } from './sweep-request';
 import { kstDayCount } from './windows';
 
 /**
- * Bars a worker thread evaluates per second, per strategy (measured on one-minute candles;
- * see docs/decisions/sweeps.md): the chunk size aims at CHUNK_TARGET_S of work from them.
+ * Bars a worker thread evaluates per second, per strategy (strategy + trades + stats, measured
+ * on 100,000 one-minute candles with the defaults: 2.9 ms and 26 ms; see
+ * docs/decisions/sweeps.md): the chunk size aims at CHUNK_TARGET_S of work from them.
  */
 const BARS_PER_SECOND: Record<string, number> = {
-  volume_long_candle: 60_000_000,
-  volume_zone_breakout: 4_000_000,
+  volume_long_candle: 35_000_000,
+  volume_zone_breakout: 3_800_000,
 };
-const DEFAULT_BARS_PER_SECOND = 4_000_000;
+const DEFAULT_BARS_PER_SECOND = 3_800_000;
+/** The fixed cost of one run of one symbol over one window (stats, portfolio), in bars. */
+const RUN_OVERHEAD_BARS = 2_000;
 export const CHUNK_TARGET_S = 1.5;
 /** A chunk's result travels through Redis (the child job's return value): keep it modest. */
 export const MAX_CHUNK_COMBINATIONS = 500;
@@ -26,7 +29,9 @@ export function chunkSizeOf(plan: SweepPlan): number {
     (sum, w) => sum + kstDayCount(w.start_date, w.end_date),
     0,
   );
-  const barsPerCombination = Math.max(1, barsPerDay * windowDays * request.symbols.length);
+  const runs = plan.windows.length * request.symbols.length;
+  const barsPerCombination =
+    barsPerDay * windowDays * request.symbols.length + runs * RUN_OVERHEAD_BARS;
   const rate = BARS_PER_SECOND[request.strategy] ?? DEFAULT_BARS_PER_SECOND;
   const size = Math.floor((CHUNK_TARGET_S * rate) / barsPerCombination);
   return Math.max(1, Math.min(MAX_CHUNK_COMBINATIONS, size));

@@ -5,9 +5,19 @@ import { redisKeys } from './redis-keys';
 /** The scripts of the sweep hashes (see ./lua for their KEYS, ARGV and returns). */
 const SWEEP_SCRIPTS = ['transitionSweep-2.lua', 'completeChunk-2.lua'];
 
-export const SWEEP_STATE_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const SWEEP_STATE_STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export type SweepStateStatus = (typeof SWEEP_STATE_STATUSES)[number];
-export const FINAL_SWEEP_STATE_STATUSES: readonly SweepStateStatus[] = ['completed', 'failed', 'cancelled'];
+export const FINAL_SWEEP_STATE_STATUSES: readonly SweepStateStatus[] = [
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 /** The sweep:{id} hash (SPEC §13), decoded. */
 export interface SweepRecord {
@@ -65,7 +75,12 @@ export class SweepStateStore {
   }
 
   /** Records a new sweep as queued (HSETNX on the id first: an id is never reused). */
-  async create(record: Omit<SweepRecord, 'status' | 'progress' | 'done' | 'started_at' | 'finished_at' | 'error'>): Promise<boolean> {
+  async create(
+    record: Omit<
+      SweepRecord,
+      'status' | 'progress' | 'done' | 'started_at' | 'finished_at' | 'error'
+    >,
+  ): Promise<boolean> {
     const key = redisKeys.sweep(record.sweep_id);
     const fields: Record<string, string> = {
       sweep_id: record.sweep_id,
@@ -96,7 +111,12 @@ export class SweepStateStore {
   }
 
   /** Counts chunk `chunk` (of `count` combinations) once; returns whether it counted now. */
-  async completeChunk(sweepId: string, chunk: number, count: number, now = new Date()): Promise<boolean> {
+  async completeChunk(
+    sweepId: string,
+    chunk: number,
+    count: number,
+    now = new Date(),
+  ): Promise<boolean> {
     const [counted] = await this.redis.completeChunk(
       redisKeys.sweep(sweepId),
       redisKeys.sweepChunks(sweepId),
@@ -131,7 +151,8 @@ export class SweepStateStore {
 }
 
 export function decodeSweep(hash: Record<string, string>): SweepRecord | undefined {
-  if (!hash.sweep_id || !SWEEP_STATE_STATUSES.includes(hash.status as SweepStateStatus)) return undefined;
+  if (!hash.sweep_id || !SWEEP_STATE_STATUSES.includes(hash.status as SweepStateStatus))
+    return undefined;
   return {
     sweep_id: hash.sweep_id,
     status: hash.status as SweepStateStatus,

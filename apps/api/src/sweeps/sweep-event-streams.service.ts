@@ -101,7 +101,10 @@ export class SweepEventStreams implements OnModuleInit, OnModuleDestroy {
       try {
         send(await this.sweeps.get(sweepId));
       } catch (error) {
-        this.logger.warn({ err: error, sweep_id: sweepId }, 'Sweep event stream could not read the sweep');
+        this.logger.warn(
+          { err: error, sweep_id: sweepId },
+          'Sweep event stream could not read the sweep',
+        );
       } finally {
         sending = false;
       }

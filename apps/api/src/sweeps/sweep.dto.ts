@@ -116,7 +116,12 @@ export class SweepStateDto {
   @ApiProperty({ enum: SWEEP_STATE_STATUSES, example: 'running' })
   status!: SweepStateStatus;
 
-  @ApiProperty({ minimum: 0, maximum: 1, example: 0.4, description: 'done / combinations, only rising' })
+  @ApiProperty({
+    minimum: 0,
+    maximum: 1,
+    example: 0.4,
+    description: 'done / combinations, only rising',
+  })
   progress!: number;
 
   @ApiProperty({ type: 'integer', example: 27 })
@@ -143,7 +148,8 @@ export class SweepStateDto {
   @ApiProperty({
     type: 'array',
     items: { type: 'object', additionalProperties: true },
-    description: 'The `top` best combinations, ranked; under holdout each with in_sample and out_of_sample',
+    description:
+      'The `top` best combinations, ranked; under holdout each with in_sample and out_of_sample',
     example: [EXAMPLE_COMBINATION],
   })
   top!: Record<string, unknown>[];
@@ -152,7 +158,8 @@ export class SweepStateDto {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    description: 'holdout: the windows and the best’s scores; walk_forward: folds[], oos_total_return_pct, efficiency',
+    description:
+      'holdout: the windows and the best’s scores; walk_forward: folds[], oos_total_return_pct, efficiency',
     example: { method: 'walk_forward', folds: [], oos_total_return_pct: 1.8, efficiency: 0.42 },
   })
   validation!: Record<string, unknown> | null;
@@ -161,7 +168,14 @@ export class SweepStateDto {
     type: 'object',
     additionalProperties: true,
     description: 'The validated request (grid as given, defaults filled in)',
-    example: { strategy: 'volume_long_candle', symbols: ['ETH_BTC'], timeframe: '5M', start_date: '2018-01-10', end_date: '2018-01-31', grid: { vol_multiplier: [1, 2] } },
+    example: {
+      strategy: 'volume_long_candle',
+      symbols: ['ETH_BTC'],
+      timeframe: '5M',
+      start_date: '2018-01-10',
+      end_date: '2018-01-31',
+      grid: { vol_multiplier: [1, 2] },
+    },
   })
   request!: Record<string, unknown>;
 
@@ -174,7 +188,12 @@ export class SweepStateDto {
   @ApiProperty({ type: 'string', nullable: true, example: null })
   finished_at!: string | null;
 
-  @ApiProperty({ type: 'string', nullable: true, example: null, description: 'Why it failed; null otherwise' })
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: null,
+    description: 'Why it failed; null otherwise',
+  })
   error!: string | null;
 }
 
@@ -216,7 +235,12 @@ export class SweepSummaryDto {
   @ApiProperty({ type: 'string', nullable: true, example: '2026-01-05T10:00:03.000Z' })
   finished_at!: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: EXAMPLE_COMBINATION })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: EXAMPLE_COMBINATION,
+  })
   best!: Record<string, unknown> | null;
 
   @ApiProperty({ type: 'string', nullable: true, example: null })

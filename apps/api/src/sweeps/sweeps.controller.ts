@@ -64,8 +64,16 @@ export class SweepsController {
   })
   @ApiBody({ type: SweepRequestDto })
   @ApiAcceptedResponse({ type: SweepAcceptedDto, description: 'Queued (Location: the sweep URL)' })
-  @ApiErrors([HttpStatus.BAD_REQUEST, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.UNPROCESSABLE_ENTITY, HttpStatus.SERVICE_UNAVAILABLE])
-  async submit(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<SweepAcceptedDto> {
+  @ApiErrors([
+    HttpStatus.BAD_REQUEST,
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    HttpStatus.UNPROCESSABLE_ENTITY,
+    HttpStatus.SERVICE_UNAVAILABLE,
+  ])
+  async submit(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SweepAcceptedDto> {
     const accepted = await this.sweeps.submit(body);
     void reply.header('Location', `/api/sweeps/${accepted.sweep_id}`);
     return accepted;
@@ -77,17 +85,20 @@ export class SweepsController {
   @ApiErrors([HttpStatus.UNPROCESSABLE_ENTITY])
   async list(@Query() query: SweepListQueryDto): Promise<SweepListDto> {
     const page = await this.sweeps.list(query);
-    return { ...page, limit: query.limit, offset: query.offset } as unknown as SweepListDto;
+    return { ...page, limit: query.limit, offset: query.offset };
   }
 
   @Get(':sweep_id')
   @ApiOperation({
     summary: 'A sweep’s state, and once completed its best, top and validation',
-    description: 'From Redis while the state lives (TASK_TTL_S after its last change), then from sweeps/{id}/sweep.json or the catalogue.',
+    description:
+      'From Redis while the state lives (TASK_TTL_S after its last change), then from sweeps/{id}/sweep.json or the catalogue.',
   })
   @ApiParam(SWEEP_ID_PARAM)
   @ApiOkResponse({ type: SweepStateDto })
-  @ApiErrors([HttpStatus.NOT_FOUND, HttpStatus.SERVICE_UNAVAILABLE], { [HttpStatus.NOT_FOUND]: 'No such sweep' })
+  @ApiErrors([HttpStatus.NOT_FOUND, HttpStatus.SERVICE_UNAVAILABLE], {
+    [HttpStatus.NOT_FOUND]: 'No such sweep',
+  })
   get(@Param('sweep_id', RunIdPipe) sweepId: string): Promise<SweepStateDto> {
     return this.sweeps.get(sweepId);
   }
@@ -95,27 +106,42 @@ export class SweepsController {
   @Get(':sweep_id/events')
   @ApiOperation({
     summary: 'A sweep’s state as a Server-Sent Events stream',
-    description: 'Each event’s data is the JSON of GET /api/sweeps/{sweep_id}: the current state first, then each change (progress only rising), the final state last, then the stream ends.',
+    description:
+      'Each event’s data is the JSON of GET /api/sweeps/{sweep_id}: the current state first, then each change (progress only rising), the final state last, then the stream ends.',
   })
   @ApiParam(SWEEP_ID_PARAM)
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
     description: 'text/event-stream; each `data:` line is a SweepState document',
-    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 1\ndata: {"sweep_id":"…","status":"running","progress":0.4}\n\n' } } },
+    content: {
+      'text/event-stream': {
+        schema: {
+          type: 'string',
+          example: 'id: 1\ndata: {"sweep_id":"…","status":"running","progress":0.4}\n\n',
+        },
+      },
+    },
   })
   @ApiErrors([HttpStatus.NOT_FOUND], { [HttpStatus.NOT_FOUND]: 'No such sweep' })
-  async events(@Param('sweep_id', RunIdPipe) sweepId: string, @Res() reply: FastifyReply): Promise<void> {
+  async events(
+    @Param('sweep_id', RunIdPipe) sweepId: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     await this.streams.stream(sweepId, reply);
   }
 
   @Delete(':sweep_id')
   @ApiOperation({
     summary: 'Cancel a queued or running sweep',
-    description: 'Every part stops: chunks not started are removed, running chunks stop within a moment; no result files remain. 409 once the sweep has ended.',
+    description:
+      'Every part stops: chunks not started are removed, running chunks stop within a moment; no result files remain. 409 once the sweep has ended.',
   })
   @ApiParam(SWEEP_ID_PARAM)
   @ApiOkResponse({ type: SweepStateDto })
-  @ApiErrors([HttpStatus.NOT_FOUND, HttpStatus.CONFLICT], { [HttpStatus.NOT_FOUND]: 'No such sweep', [HttpStatus.CONFLICT]: 'The sweep has already ended' })
+  @ApiErrors([HttpStatus.NOT_FOUND, HttpStatus.CONFLICT], {
+    [HttpStatus.NOT_FOUND]: 'No such sweep',
+    [HttpStatus.CONFLICT]: 'The sweep has already ended',
+  })
   cancel(@Param('sweep_id', RunIdPipe) sweepId: string): Promise<SweepStateDto> {
     return this.sweeps.cancel(sweepId);
   }
@@ -123,13 +149,22 @@ export class SweepsController {
   @Get(':sweep_id/results.parquet')
   @ApiOperation({
     summary: 'Every run of a completed sweep as Parquet',
-    description: 'One row per combination, window and symbol: index, the parameters by name, window, symbol, then the §3/§12 figures by their names. Readable by DuckDB and hyparquet.',
+    description:
+      'One row per combination, window and symbol: index, the parameters by name, window, symbol, then the §3/§12 figures by their names. Readable by DuckDB and hyparquet.',
   })
   @ApiParam(SWEEP_ID_PARAM)
   @ApiProduces('application/vnd.apache.parquet')
-  @ApiOkResponse({ description: 'The Parquet file', content: { 'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } } } })
-  @ApiErrors([HttpStatus.NOT_FOUND], { [HttpStatus.NOT_FOUND]: 'No such sweep, or it has not completed' })
-  async results(@Param('sweep_id', RunIdPipe) sweepId: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<StreamableFile> {
+  @ApiOkResponse({
+    description: 'The Parquet file',
+    content: { 'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiErrors([HttpStatus.NOT_FOUND], {
+    [HttpStatus.NOT_FOUND]: 'No such sweep, or it has not completed',
+  })
+  async results(
+    @Param('sweep_id', RunIdPipe) sweepId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StreamableFile> {
     const path = await this.sweeps.resultsFile(sweepId);
     void reply.header('content-disposition', `attachment; filename="sweep-${sweepId}.parquet"`);
     return new StreamableFile(createReadStream(path), { type: 'application/vnd.apache.parquet' });

@@ -82,7 +82,14 @@ export class Sweeps {
       const view = viewOfState(state);
       if (state.status !== 'completed') return view;
       const document = await readSweepDocument(this.config.resultsDir, sweepId);
-      return document ? { ...view, best: document.best as never, top: document.top as never, validation: document.validation as never } : view;
+      return document
+        ? {
+            ...view,
+            best: document.best as never,
+            top: document.top as never,
+            validation: document.validation,
+          }
+        : view;
     }
     const document = await readSweepDocument(this.config.resultsDir, sweepId);
     if (document) {
@@ -96,7 +103,7 @@ export class Sweeps {
         objective: document.objective,
         best: document.best as never,
         top: document.top as never,
-        validation: document.validation as never,
+        validation: document.validation,
         request: document.request as never,
         created_at: document.created_at,
         started_at: document.started_at,
@@ -120,9 +127,14 @@ export class Sweeps {
       error: 'Cancelled by request',
     });
     if (!moved.ok) {
-      if (moved.reason === 'conflict') throw new ConflictError(`Sweep ${sweepId} has already ${moved.current === 'cancelled' ? 'been cancelled' : moved.current}`);
+      if (moved.reason === 'conflict')
+        throw new ConflictError(
+          `Sweep ${sweepId} has already ${moved.current === 'cancelled' ? 'been cancelled' : moved.current}`,
+        );
       const known = await this.get(sweepId); // 404 when unknown
-      throw new ConflictError(`Sweep ${sweepId} has already ${known.status === 'cancelled' ? 'been cancelled' : known.status}`);
+      throw new ConflictError(
+        `Sweep ${sweepId} has already ${known.status === 'cancelled' ? 'been cancelled' : known.status}`,
+      );
     }
     // Jobs not yet taken go now; a running chunk sees the status within a moment and stops.
     await this.queue.queue.remove(sweepId, { removeChildren: true }).catch(() => undefined);
@@ -140,7 +152,9 @@ export class Sweeps {
       return path;
     } catch {
       const sweep = await this.get(sweepId);
-      throw new NotFoundError(`Sweep ${sweepId} is ${sweep.status}: results.parquet exists once it has completed`);
+      throw new NotFoundError(
+        `Sweep ${sweepId} is ${sweep.status}: results.parquet exists once it has completed`,
+      );
     }
   }
 

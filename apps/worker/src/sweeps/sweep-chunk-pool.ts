@@ -32,14 +32,17 @@ export class SweepChunkPool implements OnApplicationShutdown {
   }
 
   /** Runs a chunk; `stop()` makes it end at its next combination or data chunk. */
-  run(task: Omit<SweepChunkTask, 'stopFlag'>): { outcome: Promise<SweepChunkOutcome>; stop: () => void } {
+  run(task: Omit<SweepChunkTask, 'stopFlag'>): {
+    outcome: Promise<SweepChunkOutcome>;
+    stop: () => void;
+  } {
     const stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    const outcome = this.pool.run({ ...task, stopFlag }).catch(
-      (error: unknown): SweepChunkOutcome => ({
+    const outcome = this.pool
+      .run({ ...task, stopFlag })
+      .catch((error: unknown): SweepChunkOutcome => ({
         kind: 'failed',
         message: `The sweep thread failed: ${error instanceof Error ? error.message : String(error)}`,
-      }),
-    );
+      }));
     return { outcome, stop: () => void Atomics.store(stopFlag, 0, 1) };
   }
 

@@ -34,7 +34,8 @@ let planned: { sweepId: string; plan: SweepPlan } | undefined;
 
 export default async function runSweepChunk(task: SweepChunkTask): Promise<SweepChunkOutcome> {
   try {
-    if (planned?.sweepId !== task.sweepId) planned = { sweepId: task.sweepId, plan: planOf(task.request) };
+    if (planned?.sweepId !== task.sweepId)
+      planned = { sweepId: task.sweepId, plan: planOf(task.request) };
     const result = await evaluateChunk(
       task.request,
       task.from,

@@ -81,6 +81,12 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.worker.on('error', () => undefined);
     this.worker.on('failed', (job) => void this.onFailed(job));
+    this.worker.on('stalled', (jobId) =>
+      this.logger.warn(
+        { job_id: jobId, stalled: true },
+        `Sweep job ${jobId}: its worker stopped renewing the lock; back in the queue for another worker`,
+      ),
+    );
     this.logger.info({ queue: this.queue.name }, `Consuming sweep queue ${this.queue.name}`);
   }
 
@@ -146,7 +152,10 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const results = chunks.flatMap((chunk) => chunk.combinations);
     const plan = planOf(request);
     if (results.length !== plan.combinations || results.some((r, k) => r.index !== k)) {
-      await this.fail(sweepId, `the chunks gave ${results.length} of ${plan.combinations} combinations`);
+      await this.fail(
+        sweepId,
+        `the chunks gave ${results.length} of ${plan.combinations} combinations`,
+      );
       throw new UnrecoverableError('incomplete sweep');
     }
     const outcome = summariseSweep(plan, results);
@@ -161,11 +170,16 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       created_at: state.created_at,
       started_at: state.started_at,
       finished_at: finishedAt,
-      execution_time: (Date.parse(finishedAt) - Date.parse(state.started_at ?? state.created_at)) / 1000,
+      execution_time:
+        (Date.parse(finishedAt) - Date.parse(state.started_at ?? state.created_at)) / 1000,
       ...outcome,
     };
     // The folder first, then the status: a reader that sees `completed` finds the files.
-    const manifest = await writeSweepFolder(this.config.resultsDir, document, encodeSweepResults(plan, results));
+    const manifest = await writeSweepFolder(
+      this.config.resultsDir,
+      document,
+      encodeSweepResults(plan, results),
+    );
     const moved = await this.sweeps.transition(sweepId, 'completed', ACTIVE, {
       progress: '1',
       done: String(plan.combinations),
@@ -194,8 +208,13 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         error: null,
         manifest_fingerprint: null,
       })
-      .catch((error: unknown) => this.logger.warn({ err: error, sweep_id: sweepId }, 'Could not index the sweep'));
-    this.logger.info({ sweep_id: sweepId }, `[Sweep ${sweepId}] Completed: ${plan.combinations} combinations`);
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, sweep_id: sweepId }, 'Could not index the sweep'),
+      );
+    this.logger.info(
+      { sweep_id: sweepId },
+      `[Sweep ${sweepId}] Completed: ${plan.combinations} combinations`,
+    );
     return { status: 'completed' };
   }
 
@@ -215,6 +234,9 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private async onFailed(job: Job | undefined): Promise<void> {
     if (!job || !(await job.isFailed().catch(() => false))) return;
     const sweepId = (job.data as { sweep_id?: string }).sweep_id;
-    if (sweepId) await this.fail(sweepId, job.failedReason || 'a job of the sweep failed').catch(() => undefined);
+    if (sweepId)
+      await this.fail(sweepId, job.failedReason || 'a job of the sweep failed').catch(
+        () => undefined,
+      );
   }
 }

@@ -1,0 +1,326 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { parseBacktestRequest, runBacktest } from '@app/backtest';
+import { getStrategy } from '@app/strategies';
+import { combinationParams, parseSweepRequest } from '@app/sweeps';
+import { call } from './support/api-client';
+import { AppProcess, REPO_ROOT, startApp } from './support/app-process';
+import { PrivateRedis, startPrivateRedis } from './support/redis-server';
+import { openSse } from './support/sse';
+import { eventually, sleep, writeSyntheticData } from './support/task-harness';
+
+/**
+ * Sweeps end to end (SPEC §13): real redis-server, the built API and two real worker
+ * processes; sweeps submitted over HTTP, followed by SSE, read back as files.
+ */
+
+interface SweepView {
+  sweep_id: string;
+  status: string;
+  progress: number;
+  combinations: number;
+  done: number;
+  chunks: number;
+  best: { index: number; params: Record<string, unknown>; score: number | null } | null;
+  top: Array<{ index: number; score: number | null; in_sample?: unknown; out_of_sample?: unknown }>;
+  validation: Record<string, unknown> | null;
+  request: Record<string, unknown>;
+  error: string | null;
+}
+
+const SAMPLE = {
+  strategy: 'volume_long_candle',
+  symbols: ['ETH_BTC', 'LTC_BTC', 'ADA_BTC'],
+  timeframe: '5M',
+  start_date: '2018-01-10',
+  end_date: '2018-01-31',
+};
+
+/** 2 × 9 × 4 × 3 = 216 combinations. */
+const SAMPLE_GRID = {
+  vol_ma_window: [10, 20],
+  vol_multiplier: { from: 1, to: 3, step: 0.25 },
+  body_pct: [0.002, 0.005, 0.01, 0.02],
+  hold_period_bars: [1, 3, 6],
+};
+
+/** volume_zone_breakout on 2 × 100,000 one-minute candles: chunks of about a second each. */
+const SLOW = {
+  strategy: 'volume_zone_breakout',
+  symbols: ['SLOW_A', 'SLOW_B'],
+  timeframe: '1M',
+  start_date: '2024-01-01',
+  end_date: '2024-03-09',
+};
+
+describe('sweeps (real Redis, real worker processes)', () => {
+  jest.setTimeout(240_000);
+  let redis: PrivateRedis;
+  let dir: string;
+  let dataRoot: string;
+  let resultsDir: string;
+  let env: Record<string, string>;
+  let api: AppProcess;
+  const workers: AppProcess[] = [];
+
+  const startWorker = async (): Promise<AppProcess> => {
+    const worker = await startApp('worker', { ...env, WORKER_CONCURRENCY: '1' });
+    workers.push(worker);
+    return worker;
+  };
+  const submit = async (body: unknown) =>
+    call<SweepView & { message?: string }>(api.url, 'POST', '/api/sweeps', { body });
+  const read = async (id: string): Promise<SweepView> =>
+    (await call<SweepView>(api.url, 'GET', `/api/sweeps/${id}`)).body;
+  const chunkLines = (worker: AppProcess, id: string) =>
+    worker.logLines().filter((line) => line.sweep_id === id && typeof line.chunk === 'number');
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    dir = mkdtempSync(join(tmpdir(), 'coin-sweeps-'));
+    dataRoot = join(dir, 'data');
+    resultsDir = join(dir, 'results');
+    for (const symbol of SAMPLE.symbols) {
+      cpSync(join(REPO_ROOT, 'data', symbol), join(dataRoot, symbol), { recursive: true });
+    }
+    await writeSyntheticData(dataRoot, [
+      { symbol: 'SLOW_A', timeframe: '1M', year: 2024, count: 100_000, seed: 11 },
+      { symbol: 'SLOW_B', timeframe: '1M', year: 2024, count: 100_000, seed: 12 },
+    ]);
+    env = {
+      REDIS_URL: redis.url,
+      DATA_ROOT: dataRoot,
+      RESULTS_DIR: resultsDir,
+      MAX_SWEEP_COMBINATIONS: '300',
+      // Short locks: a dead worker's chunk is back in the queue within one to two seconds.
+      LOCK_DURATION_MS: '1000',
+    };
+    api = await startApp('api', env);
+    await startWorker();
+    await startWorker();
+  });
+
+  afterAll(async () => {
+    await Promise.all([api, ...workers].map((app) => app?.stop('SIGKILL').catch(() => undefined)));
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('216 combinations: progress only rises, and every row equals a single run of that combination', async () => {
+    const body = {
+      ...SAMPLE,
+      grid: SAMPLE_GRID,
+      execution: { fee: 0.001, positions: 'single' },
+      objective: 'sharpe',
+      top: 20,
+    };
+    const accepted = await submit(body);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toEqual({
+      sweep_id: expect.any(String),
+      status: 'queued',
+      combinations: 216,
+    });
+    const id = accepted.body.sweep_id;
+    const stream = await openSse(`${api.url}/api/sweeps/${id}/events`);
+    await stream.ended;
+    const events = stream.events.map((event) => JSON.parse(event.data) as SweepView);
+    const progress = events.map((event) => event.progress);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(events.at(-1)).toMatchObject({ status: 'completed', progress: 1, done: 216 });
+
+    const sweep = await read(id);
+    expect(sweep.request).toMatchObject({
+      strategy: 'volume_long_candle',
+      grid: SAMPLE_GRID,
+      objective: 'sharpe',
+    });
+    expect(sweep.top).toHaveLength(20);
+    expect(sweep.best?.index).toBe(sweep.top[0].index);
+
+    const folder = join(resultsDir, 'sweeps', id);
+    expect(readdirSync(folder).sort()).toEqual(['manifest.json', 'results.parquet', 'sweep.json']);
+    const download = await call(api.url, 'GET', `/api/sweeps/${id}/results.parquet`);
+    expect(download.status).toBe(200);
+    const rows = await parquetReadObjects({ file: new Uint8Array(download.bytes).buffer });
+    expect(rows).toHaveLength(216 * 3);
+    expect(new Set(rows.map((row) => row.index as number)).size).toBe(216);
+    // Each combination as a single run, in this process, over the same files.
+    const plan = parseSweepRequest(body, 1000);
+    const strategy = getStrategy('volume_long_candle')!;
+    for (let index = 0; index < 216; index++) {
+      const params = combinationParams(plan, strategy, index);
+      const run = await runBacktest(
+        parseBacktestRequest({ ...SAMPLE, params, execution: plan.request.execution }),
+        {
+          dataRoot,
+          runId: 'x',
+          origin: { environment: 'test', executionHost: 'here', workerId: null },
+        },
+      );
+      for (const symbol of run.result.symbols) {
+        const row = rows.find((r) => r.index === index && r.symbol === symbol.symbol)!;
+        expect(row).toMatchObject({
+          ...params,
+          window: 'full',
+          candles: symbol.candles,
+          samples: symbol.samples,
+          win_rate: symbol.win_rate,
+          avg_return: symbol.avg_return,
+          max_drawdown: symbol.max_drawdown,
+          ...symbol.stats,
+        });
+      }
+      const ranked = sweep.top.find((entry) => entry.index === index);
+      if (ranked) expect(ranked.score).toBe(run.result.portfolio.sharpe);
+    }
+    // The catalogue lists it.
+    const list = await call<{ items: Array<{ sweep_id: string; status: string }>; total: number }>(
+      api.url,
+      'GET',
+      '/api/sweeps?status=completed',
+    );
+    expect(list.body.items.map((item) => item.sweep_id)).toContain(id);
+  });
+
+  it('walk-forward and holdout: each fold’s choice, the compounded out-of-sample return, in- beside out-of-sample', async () => {
+    const walk = await submit({
+      ...SAMPLE,
+      grid: { vol_multiplier: [1, 1.5, 2], body_pct: [0.005, 0.01] },
+      validation: { method: 'walk_forward', folds: 3 },
+    });
+    const holdout = await submit({
+      ...SAMPLE,
+      grid: { vol_multiplier: [1, 1.5, 2], body_pct: [0.005, 0.01] },
+      validation: { method: 'holdout', test_ratio: 0.3 },
+    });
+    await eventually(
+      async () =>
+        (await read(walk.body.sweep_id)).status === 'completed' &&
+        (await read(holdout.body.sweep_id)).status === 'completed',
+      60_000,
+      'both sweeps complete',
+    );
+    const { validation } = await read(walk.body.sweep_id);
+    expect(validation).toMatchObject({
+      method: 'walk_forward',
+      oos_total_return_pct: expect.any(Number),
+    });
+    const folds = validation!.folds as Array<{
+      fold: number;
+      params: unknown;
+      in_sample: { total_return_pct: number };
+      out_of_sample: { total_return_pct: number };
+    }>;
+    expect(folds.map((fold) => fold.fold)).toEqual([1, 2, 3]);
+    const compounded =
+      (folds.reduce((e, fold) => e * (1 + fold.out_of_sample.total_return_pct / 100), 1) - 1) * 100;
+    expect(validation!.oos_total_return_pct).toBeCloseTo(compounded, 10);
+    expect('efficiency' in validation!).toBe(true);
+    const held = await read(holdout.body.sweep_id);
+    expect(held.best).toMatchObject({
+      in_sample: expect.any(Object),
+      out_of_sample: expect.any(Object),
+    });
+    expect(held.validation).toMatchObject({
+      method: 'holdout',
+      windows: [
+        { name: 'in_sample', end_date: '2018-01-24' },
+        { name: 'out_of_sample', start_date: '2018-01-25' },
+      ],
+    });
+  });
+
+  it('a grid over MAX_SWEEP_COMBINATIONS is a 422 that gives the count; a bad value names the parameter', async () => {
+    const tooMany = await submit({
+      ...SAMPLE,
+      grid: { vol_multiplier: { from: 1, to: 5, step: 0.01 } },
+    });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.message).toMatch(/at most 300 combinations .*this grid gives 401/);
+    const bad = await submit({ ...SAMPLE, grid: { body_pct: [0.01, 0.9] } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toContain(
+      'grid.body_pct[1]: got 0.9; expected a number from 0.001 to 0.5',
+    );
+  });
+
+  it('a sweep splits over both workers; kill -9 of one mid-chunk: it completes with every combination once', async () => {
+    const grid = {
+      volume_window: [30, 60, 90, 120],
+      top_percentile: [0.1, 0.2, 0.3, 0.4],
+      breakout_buffer: [0, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03],
+    };
+    const accepted = await submit({ ...SLOW, grid });
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.sweep_id;
+    const { chunks } = await read(id);
+    expect(chunks).toBeGreaterThanOrEqual(4);
+    // The victim finishes a chunk (both workers share the sweep), takes the next, and dies in it.
+    const [survivor, victim] = workers;
+    await eventually(
+      () => chunkLines(victim, id).length >= 1,
+      60_000,
+      'a chunk done on the second worker',
+    );
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    await eventually(
+      async () => (await read(id)).status !== 'running' && (await read(id)).status !== 'queued',
+      120_000,
+      'the sweep ends',
+    );
+    const sweep = await read(id);
+    expect(sweep).toMatchObject({ status: 'completed', done: 128, progress: 1, error: null });
+    expect(chunkLines(survivor, id).length).toBeGreaterThanOrEqual(1);
+    // The chunk the victim died in went back to the queue and ran again on the survivor.
+    const stalled = survivor
+      .logLines()
+      .filter((line) => line.stalled === true && String(line.job_id).startsWith(id));
+    expect(stalled.length).toBeGreaterThanOrEqual(1);
+    // Each chunk counted once: the chunks finished (logged) add up to the sweep's, none twice.
+    const finished = [...chunkLines(survivor, id), ...chunkLines(victim, id)].map(
+      (line) => line.chunk,
+    );
+    expect(new Set(finished).size).toBe(chunks);
+    expect(finished).toHaveLength(chunks);
+    const rows = await parquetReadObjects({
+      file: new Uint8Array(readFileSync(join(resultsDir, 'sweeps', id, 'results.parquet'))).buffer,
+    });
+    const keys = rows.map((row) => `${String(row.index)}/${String(row.symbol)}`);
+    expect(keys).toHaveLength(128 * 2);
+    expect(new Set(keys).size).toBe(128 * 2);
+    workers.splice(1, 1);
+    await startWorker();
+  });
+
+  it('cancel mid-sweep: every chunk stops, no result files remain, a second cancel is a 409', async () => {
+    const accepted = await submit({
+      ...SLOW,
+      grid: {
+        volume_window: [20, 40, 60, 80, 100, 120, 140, 160],
+        top_percentile: [0.1, 0.2, 0.3],
+        breakout_buffer: [0, 0.005, 0.01, 0.02, 0.03],
+      },
+    });
+    const id = accepted.body.sweep_id;
+    await eventually(async () => (await read(id)).done > 0, 60_000, 'a chunk done');
+    const cancelled = await call<SweepView>(api.url, 'DELETE', `/api/sweeps/${id}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    const doneAtCancel = cancelled.body.done;
+    // Within a moment no worker works on it any more.
+    await sleep(2500);
+    const lines = () => workers.reduce((sum, worker) => sum + chunkLines(worker, id).length, 0);
+    const settled = lines();
+    await sleep(2000);
+    expect(lines()).toBe(settled);
+    const after = await read(id);
+    expect(after).toMatchObject({ status: 'cancelled', done: doneAtCancel });
+    expect(after.done).toBeLessThan(after.combinations);
+    expect(existsSync(join(resultsDir, 'sweeps', id))).toBe(false);
+    expect((await call(api.url, 'DELETE', `/api/sweeps/${id}`)).status).toBe(409);
+  });
+});
