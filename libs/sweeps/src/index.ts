@@ -5,3 +5,4 @@ export * from './sweep-files';
 export * from './sweep-request';
 export * from './windows';
 export * from './catalogue-row';
+export * from './sweep-cleanup';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -10,6 +10,7 @@ import { getStrategy } from '@app/strategies';
 import { sweepRowFromManifest } from '@app/catalogue';
 import {
   chunkSizeOf,
+  cleanupSweeps,
   chunksOf,
   combinationParams,
   CombinationResult,
@@ -374,6 +375,45 @@ describe('a sweep is a batch of single runs', () => {
       expect(await readSweepDocument(dir, document.sweep_id)).toEqual(
         JSON.parse(JSON.stringify(document)),
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cleanupSweeps', () => {
+  it('removes completed sweep folders past the TTL and dead writers’ temp folders, nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-cleanup-'));
+    try {
+      const root = join(dir, 'sweeps');
+      const old = '00000000-0000-4000-8000-00000000000a';
+      const fresh = '00000000-0000-4000-8000-00000000000b';
+      const day = 86_400_000;
+      const now = Date.now() + 1000;
+      for (const [id, finished] of [
+        [old, now - 8 * day],
+        [fresh, now - 1 * day],
+      ] as const) {
+        mkdirSync(join(root, id), { recursive: true });
+        writeFileSync(
+          join(root, id, 'manifest.json'),
+          JSON.stringify({ finished_at: new Date(finished).toISOString() }),
+        );
+        writeFileSync(join(root, id, 'results.parquet'), 'x'.repeat(1000));
+      }
+      mkdirSync(join(root, `.${fresh}.1.abcd.tmp`));
+      mkdirSync(join(root, 'not-a-sweep'));
+      const removedRows: string[] = [];
+      const policy = { now: new Date(now), resultTtlDays: 7, unfinishedGraceMs: -1 };
+      const dry = await cleanupSweeps(dir, policy, true);
+      expect(dry.removed.map((entry) => entry.id).sort()).toEqual([`.${fresh}.1.abcd.tmp`, old]);
+      expect(readdirSync(root)).toHaveLength(4);
+      const report = await cleanupSweeps(dir, policy, false, (id) =>
+        Promise.resolve(removedRows.push(id)),
+      );
+      expect(report.count).toBe(2);
+      expect(readdirSync(root).sort()).toEqual([fresh, 'not-a-sweep']);
+      expect(removedRows).toEqual([old]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

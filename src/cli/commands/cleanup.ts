@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { InvalidInputError } from '@app/common';
 import { AppConfig, redisOptions } from '@app/config';
 import { cleanupRuns, ResultStore } from '@app/storage';
+import { cleanupSweeps } from '@app/sweeps';
 import { ACTIVE_STATUSES, TaskStateStore } from '@app/task-state';
 import { cliConfig } from '../cli-config';
 import { FlagValues } from '../args';
@@ -40,8 +41,15 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
       },
       dryRun,
     );
+    // Sweep folders exist only for completed sweeps: nothing of theirs is ever active. The
+    // catalogue's rows of removed sweeps go at its next rebuild (its file is gone).
+    const sweeps = await cleanupSweeps(
+      config.resultsDir,
+      { now: new Date(), resultTtlDays: ttlDays, unfinishedGraceMs: config.jobTimeoutS * 1000 },
+      dryRun,
+    );
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...report, sweeps }, null, 2)}\n`);
       return 0;
     }
     for (const entry of report.removed) {
@@ -54,6 +62,15 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
     process.stdout.write(
       `${dryRun ? 'Dry run: would delete' : 'Deleted'} ${report.count} run folder(s), ${report.size_mb.toFixed(2)} MB, from ${config.resultsDir}\n`,
     );
+    for (const entry of sweeps.removed) {
+      process.stdout.write(
+        `${dryRun ? 'would delete' : 'deleted'} sweeps/${entry.id}  ${entry.status}  finished ${entry.finished_at}  ${(entry.size_bytes / 1048576).toFixed(2)} MB\n`,
+      );
+    }
+    if (sweeps.count > 0)
+      process.stdout.write(
+        `${dryRun ? 'Dry run: would delete' : 'Deleted'} ${sweeps.count} sweep folder(s), ${sweeps.size_mb.toFixed(2)} MB\n`,
+      );
     return 0;
   } finally {
     redis?.disconnect();

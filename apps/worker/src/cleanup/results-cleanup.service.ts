@@ -2,7 +2,9 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { JobType, KeepJobs, Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
-import { BACKTEST_QUEUE, InjectConfig } from '@app/platform';
+import { Catalogue } from '@app/catalogue';
+import { BACKTEST_QUEUE, InjectCatalogue, InjectConfig } from '@app/platform';
+import { cleanupSweeps } from '@app/sweeps';
 import { cleanupRuns, CleanupReport, ResultStore } from '@app/storage';
 import { ACTIVE_STATUSES, isTerminal, taskJobOptions, TaskStateStore } from '@app/task-state';
 
@@ -26,6 +28,8 @@ export interface QueueTrimReport {
 
 export interface CleanupSummary {
   runs: CleanupReport;
+  /** Completed sweeps' folders under RESULTS_DIR/sweeps/ past TASK_RESULT_TTL_DAYS. */
+  sweeps: CleanupReport;
   jobs: QueueTrimReport;
 }
 
@@ -42,6 +46,7 @@ export class ResultsCleanup {
     private readonly results: ResultStore,
     private readonly tasks: TaskStateStore,
     @InjectQueue(BACKTEST_QUEUE) private readonly queue: Queue,
+    @InjectCatalogue() private readonly catalogue: Catalogue,
   ) {}
 
   async run(now = new Date()): Promise<CleanupSummary> {
@@ -53,7 +58,17 @@ export class ResultsCleanup {
       unfinishedGraceMs: this.config.jobTimeoutS * 1000,
       isActive: (id) => this.isActive(id),
     });
-    return { runs, jobs: await this.trimQueue() };
+    const sweeps = await cleanupSweeps(
+      this.config.resultsDir,
+      {
+        now,
+        resultTtlDays: this.config.taskResultTtlDays,
+        unfinishedGraceMs: this.config.jobTimeoutS * 1000,
+      },
+      false,
+      (sweepId) => this.catalogue.removeSweep(sweepId),
+    );
+    return { runs, sweeps, jobs: await this.trimQueue() };
   }
 
   /** Queued or running by its task hash (an unreadable hash makes the whole pass fail: safe). */
