@@ -6,3 +6,4 @@ export * from './sweep-request';
 export * from './windows';
 export * from './catalogue-row';
 export * from './sweep-cleanup';
+export * from './chunk-pool';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { getStrategy } from '@app/strategies';
 import type { CombinationResult, SymbolFigures } from './evaluate-chunk';
@@ -158,11 +158,20 @@ export async function writeSweepFolder(
   document: SweepDocument,
   parquet: Uint8Array,
 ): Promise<SweepManifest> {
-  const root = join(resultsDir, SWEEPS_DIR);
+  return writeSweepFolderAt(sweepDir(resultsDir, document.sweep_id), document, parquet);
+}
+
+/** The same into any folder (`cli sweep --out DIR`), replacing what is there. */
+export async function writeSweepFolderAt(
+  target: string,
+  document: SweepDocument,
+  parquet: Uint8Array,
+): Promise<SweepManifest> {
+  const root = dirname(target);
   await mkdir(root, { recursive: true });
   const temp = join(
     root,
-    `.${document.sweep_id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+    `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
   await mkdir(temp);
   try {
@@ -201,7 +210,6 @@ export async function writeSweepFolder(
       ],
     };
     await writeFile(join(temp, SWEEP_MANIFEST_FILE), JSON.stringify(manifest, null, 2));
-    const target = sweepDir(resultsDir, document.sweep_id);
     // A second writer of the same sweep (a parent job run again) replaces the first's folder.
     await rm(target, { recursive: true, force: true });
     await rename(temp, target);

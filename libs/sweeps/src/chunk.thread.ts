@@ -1,32 +1,16 @@
 import { workerData } from 'node:worker_threads';
 import { CancelledError } from '@app/common';
 import { CandleFileCache } from '@app/data';
-import { ChunkResult, evaluateChunk, planOf, SweepPlan, SweepRequest } from '@app/sweeps';
+import { evaluateChunk } from './evaluate-chunk';
+import { planOf, SweepPlan } from './sweep-request';
+import type { SweepChunkOutcome, SweepChunkTask, SweepThreadSettings } from './chunk-pool';
 
 /**
- * A sweep thread of the worker's chunk pool (piscina): evaluates one chunk off the main
- * thread's event loop, which stays free to renew the chunk job's lock. Parsed candle files
- * stay cached in the thread between chunks: the chunks of one sweep read the same files.
+ * A thread of a ChunkPool (piscina): evaluates one chunk off the main thread's event loop
+ * (the worker's stays free to renew the chunk job's lock; the CLI's draws the progress bar).
+ * Parsed candle files stay cached in the thread between chunks: a sweep's chunks read the
+ * same files. Plain libraries only: no Nest, no BullMQ.
  */
-export interface SweepThreadSettings {
-  dataRoot: string;
-  candleCacheBytes: number;
-}
-
-export interface SweepChunkTask {
-  sweepId: string;
-  request: SweepRequest;
-  from: number;
-  to: number;
-  /** Non-zero once the main thread asks the chunk to stop (a cancel, a failure elsewhere). */
-  stopFlag: Int32Array;
-}
-
-export type SweepChunkOutcome =
-  | { kind: 'completed'; result: ChunkResult }
-  | { kind: 'stopped' }
-  | { kind: 'failed'; message: string };
-
 const settings = workerData as SweepThreadSettings;
 const cache = new CandleFileCache({ maxBytes: settings.candleCacheBytes });
 /** The last sweep's plan: a sweep's chunks usually follow one another on a thread. */
