@@ -14,6 +14,7 @@ import {
   getStrategy,
   PortfolioMember,
   PortfolioStats,
+  StrategyGrid,
   SymbolStats,
   TradeMetrics,
 } from '@app/strategies';
@@ -54,8 +55,9 @@ export interface ChunkContext {
 /**
  * Evaluates combinations `from .. to-1` of a sweep: each symbol's candles are loaded once per
  * window, then every combination runs through the same engine a single run uses (the
- * strategy's `run`, `evaluateSymbol`, `computePortfolio`), so each combination's figures are
- * bit for bit those of a single run with its parameters over that window's dates.
+ * strategy's signals — through its grid, which shares work between combinations, where it has
+ * one — then `evaluateSymbol` and `computePortfolio`), so each combination's figures are bit
+ * for bit those of a single run with its parameters over that window's dates.
  */
 export async function evaluateChunk(
   request: SweepRequest,
@@ -72,7 +74,13 @@ export async function evaluateChunk(
   // Loaded once for the whole chunk: candles, and one bar-equity buffer per series.
   const series: Array<{
     window: string;
-    symbols: Array<{ symbol: string; candles: Candles; buffer?: Float64Array }>;
+    symbols: Array<{
+      symbol: string;
+      candles: Candles;
+      /** The strategy's shared work over this series, made at its first run. */
+      grid?: StrategyGrid;
+      buffer?: Float64Array;
+    }>;
   }> = [];
   for (const window of plan.windows) {
     const symbols = [];
@@ -108,11 +116,17 @@ export async function evaluateChunk(
     for (const { window, symbols } of series) {
       const members: PortfolioMember[] = [];
       const figures: SymbolFigures[] = [];
-      for (const { symbol, candles, buffer } of symbols) {
+      for (const entry of symbols) {
+        const { symbol, candles, buffer } = entry;
         throwIfCancelled(isCancelled);
         let signals;
         try {
-          signals = strategy.run(candles, params, { isCancelled });
+          // Shared work between the combinations where the strategy has a grid (its signals
+          // are `run`'s exactly), else a plain run.
+          entry.grid ??= strategy.grid?.(candles) ?? {
+            run: (resolved, options) => strategy.run(candles, resolved, options),
+          };
+          signals = entry.grid.run(params, { isCancelled });
         } catch (error) {
           // As a single run reports candles the strategy refuses: a problem of the data.
           if (!(error instanceof InvalidInputError)) throw error;
