@@ -8,7 +8,8 @@ import { kstDayCount } from './windows';
  * docs/decisions/sweeps.md): the chunk size aims at CHUNK_TARGET_S of work from them.
  */
 const BARS_PER_SECOND: Record<string, number> = {
-  volume_long_candle: 35_000_000,
+  // With its grid (VolumeLongCandleGrid) a combination costs about its trades and stats.
+  volume_long_candle: 600_000_000,
   volume_zone_breakout: 3_800_000,
 };
 const DEFAULT_BARS_PER_SECOND = 3_800_000;
