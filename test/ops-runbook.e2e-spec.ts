@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { REPO_ROOT } from './support/app-process';
+import { copySampleData } from './support/sample-data';
 import { OpsSystem, run, SMALL_REQUEST, startOpsSystem } from './ops-support/system';
 
 /**
@@ -22,10 +24,16 @@ const runbookBlocks = [...RUNBOOK.matchAll(RUNBOOK_BLOCK)].map((match) => match[
 describe('docs/OPERATIONS.md', () => {
   let system: OpsSystem;
   let env: Record<string, string>;
+  let dataCopy: string;
 
   beforeAll(async () => {
+    // The runbook uploads a file: into a copy of the sample data, never the checkout's data/.
+    dataCopy = copySampleData(mkdtempSync(join(tmpdir(), 'coin-runbook-data-')));
     // A cleanup every second, so its records exist for the commands that read them.
-    system = await startOpsSystem({ workerEnv: { CLEANUP_CRON: '* * * * * *' } });
+    system = await startOpsSystem({
+      env: { DATA_ROOT: dataCopy },
+      workerEnv: { CLEANUP_CRON: '* * * * * *' },
+    });
     // A failed job for the commands that list failures (no candles for this symbol).
     const failing = await fetch(`${system.api!.url}/api/backtests/run-async`, {
       method: 'POST',
@@ -48,6 +56,7 @@ describe('docs/OPERATIONS.md', () => {
   });
   afterAll(async () => {
     await system?.stop();
+    if (dataCopy) rmSync(dataCopy, { recursive: true, force: true });
   });
 
   it('marks the commands that can run here', () => {

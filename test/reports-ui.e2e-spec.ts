@@ -27,7 +27,7 @@ import { eventually, longTask, writeLongTaskData } from './support/task-harness'
  * built API and worker with API_KEY set and a private redis-server: the key asked for once and
  * sent only as a header, charts drawn, one marker per entry and exit, the stats as the result
  * document has them, a running task's page turning into its report, no console errors. Each
- * kind of page leaves a screenshot in docs/screenshots/.
+ * kind of page leaves a screenshot (in docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 
 jest.setTimeout(180_000);

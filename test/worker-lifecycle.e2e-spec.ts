@@ -91,6 +91,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
     const taskId = await client.submit(SMALL_TASK);
     const running = await client.waitFor(taskId, (task) => task.status !== 'queued');
     const hash = await client.redis.hgetall(`task:${taskId}`);
+    // SPEC §6's fields, and the run's §12 `execution` (a task's status echoes the request).
     expect(Object.keys(hash).sort()).toEqual(
       [
         'task_id',
@@ -106,6 +107,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
         'started_at',
         'finished_at',
         'error',
+        'execution',
       ].sort(),
     );
     expect(running.started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -128,6 +130,7 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
     expect(events.at(-1)?.progress).toBe(1);
 
     const resultBytes = readFileSync(join(resultsDir, taskId, 'result.json'));
+    const chartBytes = readFileSync(join(resultsDir, taskId, 'chart.json'));
     const manifest = manifestOf(taskId);
     expect(manifest).toMatchObject({
       task_id: taskId,
@@ -141,6 +144,13 @@ describe('worker: task lifecycle (real Redis, real worker processes)', () => {
           path: `${taskId}/result.json`,
           size_bytes: resultBytes.length,
           checksum: createHash('md5').update(resultBytes).digest('hex'),
+        },
+        // The report's data (SPEC §14), with its own md5.
+        {
+          name: 'chart.json',
+          path: `${taskId}/chart.json`,
+          size_bytes: chartBytes.length,
+          checksum: createHash('md5').update(chartBytes).digest('hex'),
         },
       ],
     });

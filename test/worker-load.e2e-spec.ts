@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBacktestRequest, ResultDocument, runBacktest } from '@app/backtest';
@@ -7,6 +7,7 @@ import { isTerminal, TaskRecord } from '@app/task-state';
 import { AppProcess, startApp } from './support/app-process';
 import { PrivateRedis, startPrivateRedis } from './support/redis-server';
 import { TaskClient, writeSyntheticData } from './support/task-harness';
+import { runFolderNames } from './support/results-dir';
 
 /**
  * Load (SPEC §6, issue "no task lost, none run twice"): 300 backtests submitted at once to
@@ -104,7 +105,7 @@ describe('worker: 300 concurrent submissions through the API, two workers', () =
     expect(states.map((task) => task?.status)).toEqual(ids.map(() => 'completed'));
 
     // One folder per task, nothing else.
-    expect(readdirSync(resultsDir).sort()).toEqual([...ids].sort());
+    expect(runFolderNames(resultsDir)).toEqual([...ids].sort());
 
     const references = await Promise.all(
       REQUESTS.map(async (request) => {

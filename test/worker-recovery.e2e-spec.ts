@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Manifest } from '@app/storage';
@@ -12,6 +12,7 @@ import {
   TaskClient,
   writeLongTaskData,
 } from './support/task-harness';
+import { runFolderNames } from './support/results-dir';
 
 /**
  * Nothing lost when a process dies (SPEC §6): a worker killed mid-task, Redis restarted
@@ -90,7 +91,7 @@ describe('worker: recovery from crashes, Redis restarts and shutdowns', () => {
     const task = await client.waitForEnd(taskId, 120_000);
     expect(task.status).toBe('completed');
     // One run folder, complete, written by the second worker.
-    expect(readdirSync(resultsDir)).toEqual([taskId]);
+    expect(runFolderNames(resultsDir)).toEqual([taskId]);
     expect(existsSync(join(resultsDir, taskId, 'result.json'))).toBe(true);
     const manifest = manifestOf(taskId);
     expect(manifest.status).toBe('completed');
@@ -122,7 +123,7 @@ describe('worker: recovery from crashes, Redis restarts and shutdowns', () => {
     // The lost run wrote nothing and stopped; the stalled job ran again and completed once.
     expect(countTaskMessages(worker, taskId, 'Starting backtest')).toBe(2);
     expect(countTaskMessages(worker, taskId, 'Backtest completed successfully')).toBe(1);
-    expect(readdirSync(resultsDir)).toEqual([taskId]);
+    expect(runFolderNames(resultsDir)).toEqual([taskId]);
     expect(manifestOf(taskId)).toMatchObject({ status: 'completed' });
   }, 180_000);
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -13,6 +13,7 @@ import {
   writeLongTaskData,
   writeSyntheticData,
 } from './support/task-harness';
+import { runFolderNames } from './support/results-dir';
 
 /**
  * A full Redis (maxmemory reached, noeviction: every write refused) is an infrastructure
@@ -108,7 +109,7 @@ describe('worker: Redis full for a while', () => {
     const finals = await Promise.all(ids.map((id) => client!.waitForEnd(id, 180_000)));
     expect(finals.filter((task) => task.status !== 'completed')).toEqual([]);
     // One folder per task, each a completed run with its result.
-    expect(readdirSync(resultsDir).sort()).toEqual([...ids].sort());
+    expect(runFolderNames(resultsDir)).toEqual([...ids].sort());
     for (const id of ids) {
       const manifest = JSON.parse(
         readFileSync(join(resultsDir, id, 'manifest.json'), 'utf8'),

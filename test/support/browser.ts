@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, ConsoleMessage, Page, Request } from 'playwright-core';
 import { REPO_ROOT } from './app-process';
@@ -118,13 +119,20 @@ export function sampleCanvases(
   );
 }
 
-/** Saves a screenshot for the docs (docs/screenshots/NAME.png). */
+/**
+ * Saves a screenshot of the page. The committed ones in docs/screenshots/ are replaced only
+ * with UPDATE_SCREENSHOTS=1: a plain test run must leave the checkout as it found it (PNG
+ * bytes differ from run to run), so it writes them under the system's temp folder.
+ */
 export async function saveScreenshot(
   page: Page,
   name: string,
   options: { selector?: string; height?: number } = {},
 ): Promise<string> {
-  const dir = join(REPO_ROOT, 'docs', 'screenshots');
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === '1'
+      ? join(REPO_ROOT, 'docs', 'screenshots')
+      : join(tmpdir(), 'coin-backtest-screenshots');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
   if (options.selector) {

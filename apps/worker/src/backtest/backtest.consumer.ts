@@ -102,11 +102,23 @@ export class BacktestConsumer
           { running: this.control.size },
           'The queue worker did not close (is Redis reachable?); exiting anyway',
         );
+        this.abandonWorker();
       }
     } finally {
       clearTimeout(releaseTimer);
       clearTimeout(giveUp);
     }
+  }
+
+  /**
+   * Drops the Worker's connections without waiting for Redis, and makes the later closes
+   * return at once: @nestjs/bullmq closes every Worker again at application shutdown, and
+   * that close would wait on the same unfinished one, so the process never exited.
+   */
+  private abandonWorker(): void {
+    const worker = this.worker;
+    worker.close = () => Promise.resolve();
+    worker.disconnect().catch(() => undefined);
   }
 
   @OnWorkerEvent('error')
