@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetReadObjects } from 'hyparquet';
 import { InvalidInputError } from '@app/common';
 import { BacktestOutcome, parseBacktestRequest, runBacktest } from '@app/backtest';
@@ -415,6 +416,77 @@ describe('cleanupSweeps', () => {
       expect(readdirSync(root).sort()).toEqual([fresh, 'not-a-sweep']);
       expect(removedRows).toEqual([old]);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('results.parquet as DuckDB reads it', () => {
+  it('every row, column and null as written: one per combination, window and symbol', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-duckdb-'));
+    const instance = await DuckDBInstance.create(':memory:');
+    const duckdb = await instance.connect();
+    try {
+      const plan = parseSweepRequest(
+        {
+          ...BASE,
+          grid: { vol_multiplier: [1, 2, 3], hold_period_bars: [1, 6] },
+          execution: { positions: 'single' },
+          validation: { method: 'holdout' },
+        },
+        1000,
+      );
+      const results = await runAll(plan);
+      const file = join(dir, 'results.parquet');
+      writeFileSync(file, encodeSweepResults(plan, results));
+      const rows = (
+        await duckdb.runAndReadAll(
+          `SELECT "index", vol_multiplier, hold_period_bars, "window", symbol, trades, total_return_pct, sharpe, profit_factor FROM read_parquet('${file}') ORDER BY "index", "window", symbol`,
+        )
+      ).getRowObjectsJS();
+      expect(rows).toHaveLength(6 * 2 * 3);
+      for (const row of rows) {
+        const figures = results[Number(row.index)].windows[row.window as string].symbols.find(
+          (s) => s.symbol === row.symbol,
+        )!;
+        expect(row).toEqual({
+          index: Number(row.index),
+          vol_multiplier: combinationParams(
+            plan,
+            getStrategy('volume_long_candle')!,
+            Number(row.index),
+          ).vol_multiplier,
+          hold_period_bars: combinationParams(
+            plan,
+            getStrategy('volume_long_candle')!,
+            Number(row.index),
+          ).hold_period_bars,
+          window: row.window,
+          symbol: row.symbol,
+          trades: figures.trades,
+          total_return_pct: figures.total_return_pct,
+          sharpe: figures.sharpe,
+          profit_factor: figures.profit_factor,
+        });
+      }
+      const described = (
+        await duckdb.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)
+      ).getRowObjectsJS();
+      const types = Object.fromEntries(
+        described.map((column) => [column.column_name, column.column_type]),
+      );
+      expect(types).toMatchObject({
+        index: 'INTEGER',
+        vol_ma_window: 'INTEGER',
+        vol_multiplier: 'DOUBLE',
+        window: 'VARCHAR',
+        symbol: 'VARCHAR',
+        candles: 'INTEGER',
+        sharpe: 'DOUBLE',
+      });
+    } finally {
+      duckdb.closeSync();
+      instance.closeSync();
       rmSync(dir, { recursive: true, force: true });
     }
   });
