@@ -323,20 +323,30 @@ describe('a sweep is a batch of single runs', () => {
     expect(row.vol_multiplier).toBe(2);
   });
 
-  it('a chunk is about a second or two of work', () => {
-    const year = parseSweepRequest(
+  it('a chunk is about a second or two of work, by the strategy’s measured cost', () => {
+    const year = { ...BASE, timeframe: '1M', start_date: '2024-01-01', end_date: '2024-12-31' };
+    // volume_zone_breakout: ~137 ms per combination on a year of one-minute candles.
+    const zones = parseSweepRequest(
       {
-        ...BASE,
+        ...year,
         symbols: ['ETH_BTC'],
-        timeframe: '1M',
-        start_date: '2024-01-01',
-        end_date: '2024-12-31',
-        grid: { vol_multiplier: { from: 1, to: 10, step: 0.01 } },
+        strategy: 'volume_zone_breakout',
+        grid: { top_percentile: [0.1, 0.2, 0.3] },
       },
       10_000,
     );
-    expect(chunkSizeOf(year)).toBeGreaterThan(50);
-    expect(chunkSizeOf(year)).toBeLessThan(500);
+    expect(chunkSizeOf(zones)).toBeGreaterThanOrEqual(8);
+    expect(chunkSizeOf(zones)).toBeLessThanOrEqual(14);
+    // volume_long_candle with its grid: ~0.5 ms per combination and symbol-year; the cap of 500
+    // (a chunk's figures travel through Redis) binds on one symbol, the cost on twenty.
+    const grid = { vol_multiplier: { from: 1, to: 10, step: 0.01 } };
+    expect(chunkSizeOf(parseSweepRequest({ ...year, symbols: ['ETH_BTC'], grid }, 10_000))).toBe(
+      500,
+    );
+    const twenty = Array.from({ length: 20 }, (_, k) => `S${k}_BTC`);
+    const many = chunkSizeOf(parseSweepRequest({ ...year, symbols: twenty, grid }, 10_000));
+    expect(many).toBeGreaterThan(50);
+    expect(many).toBeLessThan(150);
   });
 
   it('writes sweeps/{id}/ whole: sweep.json, results.parquet and a manifest with their md5s', async () => {
