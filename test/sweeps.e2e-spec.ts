@@ -183,6 +183,22 @@ describe('sweeps (real Redis, real worker processes)', () => {
       '/api/sweeps?status=completed',
     );
     expect(list.body.items.map((item) => item.sweep_id)).toContain(id);
+    expect(list.body.items.find((item) => item.sweep_id === id)).toEqual({
+      sweep_id: id,
+      status: 'completed',
+      strategy: 'volume_long_candle',
+      symbols: SAMPLE.symbols,
+      timeframe: '5M',
+      start_date: SAMPLE.start_date,
+      end_date: SAMPLE.end_date,
+      combinations: 216,
+      done: 216,
+      objective: 'sharpe',
+      created_at: expect.any(String),
+      finished_at: expect.any(String),
+      best: JSON.parse(JSON.stringify(sweep.best)),
+      error: null,
+    });
   });
 
   it('walk-forward and holdout: each fold’s choice, the compounded out-of-sample return, in- beside out-of-sample', async () => {

@@ -85,7 +85,12 @@ export class SweepsController {
   @ApiErrors([HttpStatus.UNPROCESSABLE_ENTITY])
   async list(@Query() query: SweepListQueryDto): Promise<SweepListDto> {
     const page = await this.sweeps.list(query);
-    return { ...page, limit: query.limit, offset: query.offset };
+    // The catalogue's bookkeeping (manifest_fingerprint) is not part of the answer.
+    const items = page.items.map(({ manifest_fingerprint, ...item }) => {
+      void manifest_fingerprint;
+      return item;
+    });
+    return { items, total: page.total, limit: query.limit, offset: query.offset };
   }
 
   @Get(':sweep_id')

@@ -14,6 +14,7 @@ import {
   sweepCatalogueRow,
   sweepDir,
   SWEEP_RESULTS_FILE,
+  SweepRequest,
 } from '@app/sweeps';
 import { FINAL_SWEEP_STATE_STATUSES, SweepRecord, SweepStateStore } from '@app/task-state';
 import type { SweepAcceptedDto, SweepStateDto } from './sweep.dto';
@@ -60,19 +61,42 @@ export class Sweeps {
     // Listed at once (GET /api/sweeps); the row follows the sweep to its end.
     const state = (await this.states.get(sweepId))!;
     await this.catalogue.upsertSweep(sweepCatalogueRow(state));
+    try {
+      await this.addFlow(sweepId, plan.request, chunks);
+    } catch (error) {
+      // Not queued after all: the state says so rather than "queued" for ever.
+      await this.states
+        .transition(sweepId, 'failed', ['queued'], {
+          finished_at: new Date().toISOString(),
+          error: 'The sweep could not be queued',
+        })
+        .catch(() => undefined);
+      const failed = await this.states.get(sweepId).catch(() => undefined);
+      if (failed)
+        await this.catalogue.upsertSweep(sweepCatalogueRow(failed)).catch(() => undefined);
+      throw error;
+    }
+    return { sweep_id: sweepId, status: 'queued', combinations: plan.combinations };
+  }
+
+  /** One flow: a parent job (its id the sweep id) whose children are the chunks. */
+  private async addFlow(
+    sweepId: string,
+    request: SweepRequest,
+    chunks: ReturnType<typeof chunksOf>,
+  ): Promise<void> {
     await this.queue.flows.add({
       name: 'sweep',
       queueName: this.queue.name,
-      data: { sweep_id: sweepId, request: plan.request },
+      data: { sweep_id: sweepId, request },
       opts: { jobId: sweepId, removeOnComplete: true, removeOnFail: 1000 },
       children: chunks.map(({ chunk, from, to }) => ({
         name: 'chunk',
         queueName: this.queue.name,
-        data: { sweep_id: sweepId, chunk, from, to, request: plan.request },
+        data: { sweep_id: sweepId, chunk, from, to, request },
         opts: { jobId: `${sweepId}-chunk-${chunk}`, ...CHUNK_JOB_OPTIONS },
       })),
     });
-    return { sweep_id: sweepId, status: 'queued', combinations: plan.combinations };
   }
 
   /** The sweep as GET /api/sweeps/{id} answers it; 404 when it is known nowhere. */
