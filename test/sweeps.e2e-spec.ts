@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -85,6 +94,8 @@ describe('sweeps (real Redis, real worker processes)', () => {
     for (const symbol of SAMPLE.symbols) {
       cpSync(join(REPO_ROOT, 'data', symbol), join(dataRoot, symbol), { recursive: true });
     }
+    mkdirSync(join(dataRoot, 'BROKEN_BTC', '5M'), { recursive: true });
+    writeFileSync(join(dataRoot, 'BROKEN_BTC', '5M', '2018.parquet'), 'this is not parquet');
     await writeSyntheticData(dataRoot, [
       { symbol: 'SLOW_A', timeframe: '1M', year: 2024, count: 100_000, seed: 11 },
       { symbol: 'SLOW_B', timeframe: '1M', year: 2024, count: 100_000, seed: 12 },
@@ -261,6 +272,27 @@ describe('sweeps (real Redis, real worker processes)', () => {
     expect(bad.body.message).toContain(
       'grid.body_pct[1]: got 0.9; expected a number from 0.001 to 0.5',
     );
+  });
+
+  it('a chunk that fails fails the sweep with its reason; no files are written', async () => {
+    const accepted = await submit({
+      ...SAMPLE,
+      symbols: ['ETH_BTC', 'BROKEN_BTC'],
+      grid: { vol_multiplier: [1, 2] },
+    });
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.sweep_id;
+    await eventually(async () => (await read(id)).status === 'failed', 30_000, 'the sweep fails');
+    const sweep = await read(id);
+    expect(sweep.error).toMatch(/^chunk 0 \(combinations 0–1\): .*BROKEN_BTC/);
+    expect(existsSync(join(resultsDir, 'sweeps', id))).toBe(false);
+    const list = await call<{
+      items: Array<{ sweep_id: string; status: string; error: string | null }>;
+    }>(api.url, 'GET', '/api/sweeps?status=failed');
+    expect(list.body.items.find((item) => item.sweep_id === id)).toMatchObject({
+      status: 'failed',
+      error: sweep.error,
+    });
   });
 
   it('a sweep splits over both workers; kill -9 of one mid-chunk: it completes with every combination once', async () => {
