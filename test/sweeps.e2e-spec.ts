@@ -304,6 +304,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
     const accepted = await submit({ ...SLOW, grid });
     expect(accepted.status).toBe(202);
     const id = accepted.body.sweep_id;
+    const stream = await openSse(`${api.url}/api/sweeps/${id}/events`);
     const { chunks } = await read(id);
     expect(chunks).toBeGreaterThanOrEqual(4);
     // The victim finishes a chunk (both workers share the sweep), takes the next, and dies in it.
@@ -322,6 +323,12 @@ describe('sweeps (real Redis, real worker processes)', () => {
     );
     const sweep = await read(id);
     expect(sweep).toMatchObject({ status: 'completed', done: 128, progress: 1, error: null });
+    // Progress over the stream: a step per chunk counted, never back, the rerun not counted twice.
+    await stream.ended;
+    const progress = stream.events.map((event) => (JSON.parse(event.data) as SweepView).progress);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(new Set(progress).size).toBeGreaterThanOrEqual(3);
+    expect(progress.at(-1)).toBe(1);
     expect(chunkLines(survivor, id).length).toBeGreaterThanOrEqual(1);
     // The chunk the victim died in went back to the queue and ran again on the survivor.
     const stalled = survivor
