@@ -97,11 +97,7 @@ export class SweepStateStore {
       finished_at: '',
       error: '',
     };
-    const [[, created]] = (await this.redis
-      .multi()
-      .hsetnx(key, 'sweep_id', record.sweep_id)
-      .exec()) as [[Error | null, number]];
-    if (created !== 1) return false;
+    if ((await this.redis.hsetnx(key, 'sweep_id', record.sweep_id)) !== 1) return false;
     await this.redis.multi().hset(key, fields).expire(key, Number(this.ttl)).exec();
     return true;
   }

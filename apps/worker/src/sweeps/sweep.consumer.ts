@@ -94,9 +94,27 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.info({ queue: this.queue.name }, `Consuming sweep queue ${this.queue.name}`);
   }
 
+  /**
+   * SIGTERM: running chunks (a second or two each) get SHUTDOWN_GRACE_S to finish; one cut
+   * short after that is taken again by another worker once its lock expires.
+   */
   async onModuleDestroy(): Promise<void> {
-    // A chunk cut short by the shutdown is taken again once its lock expires.
-    await this.worker?.close(true).catch(() => undefined);
+    const worker = this.worker;
+    if (!worker) return;
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = await Promise.race([
+      worker.close().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>(
+        (resolve) => (timer = setTimeout(() => resolve(false), this.config.shutdownGraceS * 1000)),
+      ),
+    ]);
+    clearTimeout(timer);
+    // Past the grace (or with Redis unreachable, where BullMQ's close never returns): drop the
+    // connections without waiting, as the backtest consumer does.
+    if (!graceful) worker.disconnect().catch(() => undefined);
   }
 
   private process(job: Job): Promise<unknown> {
@@ -151,7 +169,15 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     const state = await this.sweeps.get(sweepId);
     if (!state || !ACTIVE.includes(state.status)) return { status: state?.status ?? 'missing' };
     const values = Object.values(await job.getChildrenValues<ChunkResult | null>());
-    if (values.some((value) => value === null)) return { status: 'stopped' };
+    if (values.some((value) => value === null)) {
+      // A chunk that stopped while the sweep is still active found no state (it expired, or
+      // Redis lost it): the sweep cannot be whole, so it fails rather than hang.
+      await this.fail(
+        sweepId,
+        'a chunk found no sweep state (expired or lost); submit the sweep again',
+      );
+      return { status: 'failed' };
+    }
     const chunks = (values as ChunkResult[]).sort((a, b) => a.from - b.from);
     const results = chunks.flatMap((chunk) => chunk.combinations);
     const plan = planOf(request);
