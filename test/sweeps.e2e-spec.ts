@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { parquetReadObjects } from 'hyparquet';
 import { parseBacktestRequest, runBacktest } from '@app/backtest';
 import { getStrategy } from '@app/strategies';
@@ -377,5 +378,46 @@ describe('sweeps (real Redis, real worker processes)', () => {
     expect(after.done).toBeLessThan(after.combinations);
     expect(existsSync(join(resultsDir, 'sweeps', id))).toBe(false);
     expect((await call(api.url, 'DELETE', `/api/sweeps/${id}`)).status).toBe(409);
+  });
+
+  it('a sweep whose state expired while it waited is made again from its job and completes', async () => {
+    // Its own queue name and a 1 s TTL: no worker of the other tests takes it.
+    const shortEnv = { ...env, QUEUE_NAME: 'short', TASK_TTL_S: '1' };
+    const shortApi = await startApp('api', shortEnv);
+    workers.push(shortApi);
+    const client = new Redis(redis.url);
+    try {
+      const accepted = await call<SweepView>(shortApi.url, 'POST', '/api/sweeps', {
+        body: { ...SAMPLE, grid: { vol_multiplier: [1, 2], body_pct: [0.005, 0.01] } },
+      });
+      expect(accepted.status).toBe(202);
+      const id = accepted.body.sweep_id;
+      await eventually(
+        async () => (await client.exists(`sweep:${id}`)) === 0,
+        10_000,
+        'the hash expires',
+      );
+      const worker = await startApp('worker', { ...shortEnv, WORKER_CONCURRENCY: '1' });
+      workers.push(worker);
+      await eventually(
+        async () =>
+          (await call<SweepView>(shortApi.url, 'GET', `/api/sweeps/${id}`)).body.status ===
+          'completed',
+        30_000,
+        'the sweep completes',
+      );
+      const sweep = (await call<SweepView>(shortApi.url, 'GET', `/api/sweeps/${id}`)).body;
+      expect(sweep).toMatchObject({ status: 'completed', combinations: 4, done: 4, progress: 1 });
+      expect(existsSync(join(resultsDir, 'sweeps', id, 'results.parquet'))).toBe(true);
+      expect(
+        worker
+          .logLines()
+          .some(
+            (line) => line.sweep_id === id && String(line.msg).includes('made again from the job'),
+          ),
+      ).toBe(true);
+    } finally {
+      client.disconnect();
+    }
   });
 });

@@ -124,8 +124,8 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async runChunk(job: Job<ChunkJobData>): Promise<ChunkResult | null> {
     const { sweep_id: sweepId, chunk, from, to, request } = job.data;
-    const state = await this.sweeps.get(sweepId);
-    // Cancelled or failed meanwhile (or gone): nothing to do; the parent writes nothing.
+    const state = await this.stateOf(sweepId, request, job.timestamp);
+    // Cancelled or failed meanwhile: nothing to do; the parent writes nothing.
     if (!state || !ACTIVE.includes(state.status)) return null;
     this.metrics.sweepChunksRunning.inc();
     const run = this.pool.run({ sweepId, request, from, to });
@@ -166,7 +166,7 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async finishSweep(job: Job<SweepJobData>): Promise<{ status: string }> {
     const { sweep_id: sweepId, request } = job.data;
-    const state = await this.sweeps.get(sweepId);
+    const state = await this.stateOf(sweepId, request, job.timestamp);
     if (!state || !ACTIVE.includes(state.status)) return { status: state?.status ?? 'missing' };
     const values = Object.values(await job.getChildrenValues<ChunkResult | null>());
     if (values.some((value) => value === null)) {
@@ -246,6 +246,37 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       `[Sweep ${sweepId}] Completed: ${plan.combinations} combinations`,
     );
     return { status: 'completed' };
+  }
+
+  /**
+   * The sweep's hash; one that expired while its jobs waited (a queue longer than TASK_TTL_S)
+   * is made again from the job, as task hashes are, unless the catalogue says the sweep has
+   * ended. Its count starts afresh (the done-chunks set expired with it): progress then
+   * understates until the sweep completes, which the parent records whole.
+   */
+  private async stateOf(
+    sweepId: string,
+    request: SweepRequest,
+    submittedMs: number,
+  ): Promise<SweepRecord | undefined> {
+    const state = await this.sweeps.get(sweepId);
+    if (state) return state;
+    const row = await this.catalogue.getSweep(sweepId);
+    if (row && !ACTIVE.includes(row.status)) return undefined;
+    await this.sweeps.create({
+      sweep_id: sweepId,
+      combinations: planOf(request).combinations,
+      chunks: 0,
+      strategy: request.strategy,
+      objective: request.objective,
+      request: JSON.stringify(request),
+      created_at: row?.created_at ?? new Date(submittedMs).toISOString(),
+    });
+    this.logger.warn(
+      { sweep_id: sweepId },
+      `[Sweep ${sweepId}] Its state had expired while it waited: made again from the job`,
+    );
+    return this.sweeps.get(sweepId);
   }
 
   /** A chunk or the parent failed for good: the sweep fails with that reason (once). */
