@@ -26,7 +26,10 @@ const CHUNK_JOB_OPTIONS = {
   removeOnFail: 1000,
   // A failed chunk fails the sweep: its parent never runs.
   failParentOnFailure: true,
-  attempts: 1,
+  // A chunk's own failures are final (UnrecoverableError); what else throws is the
+  // infrastructure (a Redis blip while counting it): tried again, and counted once anyway.
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
 };
 
 /**
