@@ -55,7 +55,16 @@ describe('cli sweep (built)', () => {
 
   it('one thread or two: the same document; the best is a single run’s figures; --out writes the folder', async () => {
     const one = cli([...ARGS, '--json', '--workers', '1']);
-    const two = cli([...ARGS, '--json', '--workers', '2', '--out', join(out, 'sweep')]);
+    const two = cli([
+      ...ARGS,
+      '--json',
+      '--workers',
+      '2',
+      '--out',
+      join(out, 'sweep'),
+      '--report',
+      join(out, 'sweep.html'),
+    ]);
     expect([one.code, two.code]).toEqual([0, 0]);
     expect(comparable(two.stdout)).toEqual(comparable(one.stdout));
     expect(two.stderr).toMatch(
@@ -89,6 +98,10 @@ describe('cli sweep (built)', () => {
     expect(best.in_sample).toEqual(await single('2018-01-10', '2018-01-24'));
     expect(best.out_of_sample).toEqual(await single('2018-01-25', '2018-01-31'));
 
+    // The report: one page carrying the sweep, drawn by the same script as /ui/sweeps/{id}.
+    const html = readFileSync(join(out, 'sweep.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain((JSON.parse(two.stdout) as { sweep_id: string }).sweep_id);
     const manifest = JSON.parse(readFileSync(join(out, 'sweep', 'manifest.json'), 'utf8')) as {
       result_files: Array<{ path: string; checksum: string }>;
     };

@@ -205,6 +205,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
       end_date: SAMPLE.end_date,
       combinations: 216,
       done: 216,
+      progress: 1,
       objective: 'sharpe',
       created_at: expect.any(String),
       finished_at: expect.any(String),

@@ -29,6 +29,8 @@ combinations on stdout and a progress bar (combinations/s, ETA) on stderr.
   --data-root DIR      market data (default: $DATA_ROOT or ./data)
   --json               print the sweep document (request, best, top, validation) on stdout
   --out DIR            write sweep.json, results.parquet and manifest.json into DIR
+  --report FILE.html   also write the sweep's report: one self-contained page (heatmap, top
+                       table, in-sample against out-of-sample), as /ui/sweeps/{id} draws it
 
 Exit codes: 0 done, 2 invalid input, 3 no data in a window, 1 anything else.`,
   flags: {
@@ -60,6 +62,7 @@ Exit codes: 0 done, 2 invalid input, 3 no data in a window, 1 anything else.`,
     'data-root': { type: 'string', expects: 'a directory' },
     json: { type: 'boolean', default: false },
     out: { type: 'string', expects: 'a directory to write the sweep folder into' },
+    report: { type: 'string', expects: 'an HTML file to write, such as sweep.html' },
   },
   load: async () => {
     const { sweepCommand } = await import('./sweep.js');

@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FieldProblem, InvalidInputError, NoDataError, ProblemCollector } from '@app/common';
+import { renderSweepReport, SweepReportInput } from '@app/reports';
+import { writeFileAtomic } from '@app/storage';
 import { FORM_DECIMAL_PATTERN } from '@app/strategies';
 import {
   ChunkPool,
@@ -118,9 +120,22 @@ export async function sweepCommand(flags: FlagValues): Promise<number> {
     await writeSweepFolderAt(dir, document, encodeSweepResults(plan, combinations));
     process.stderr.write(`Sweep folder: ${relative(process.cwd(), dir) || '.'}\n`);
   }
+  if (typeof flags.report === 'string') await writeReport(flags.report, document);
   if (flags.json) process.stdout.write(`${JSON.stringify(document)}\n`);
   else process.stdout.write(formatTop(plan, document));
   return 0;
+}
+
+/** SPEC §14: the sweep's report, drawn from the same document as /ui/sweeps/{id} draws. */
+async function writeReport(path: string, document: SweepDocument): Promise<void> {
+  // The page's assets are read here, on the first report, not at start-up.
+  // The report reads the document as JSON, the way the page reads GET /api/sweeps/{id}.
+  const answer = JSON.parse(
+    JSON.stringify({ ...document, progress: 1, error: null }),
+  ) as SweepReportInput;
+  const html = renderSweepReport(answer);
+  await writeFileAtomic(resolve(path), html);
+  process.stderr.write(`Report: ${relative(process.cwd(), resolve(path)) || path}\n`);
 }
 
 /** A chunk's failure as the CLI reports it: no data is exit 3, the rest exit 1. */

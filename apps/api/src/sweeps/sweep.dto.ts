@@ -226,6 +226,15 @@ export class SweepSummaryDto {
   @ApiProperty({ type: 'integer', example: 27 })
   done!: number;
 
+  @ApiProperty({
+    minimum: 0,
+    maximum: 1,
+    example: 1,
+    description:
+      'done / combinations as the catalogue last recorded it (at submission and at the end)',
+  })
+  progress!: number;
+
   @ApiProperty({ example: 'total_return_pct' })
   objective!: string;
 

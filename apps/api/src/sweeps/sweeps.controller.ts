@@ -88,7 +88,7 @@ export class SweepsController {
     // The catalogue's bookkeeping (manifest_fingerprint) is not part of the answer.
     const items = page.items.map(({ manifest_fingerprint, ...item }) => {
       void manifest_fingerprint;
-      return item;
+      return { ...item, progress: item.combinations > 0 ? item.done / item.combinations : 0 };
     });
     return { items, total: page.total, limit: query.limit, offset: query.offset };
   }
