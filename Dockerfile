@@ -27,14 +27,17 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: nothing from the registry runs at install time in the shipped image.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The bundled sample market data; deployments mount their own at DATA_ROOT (compose: /data).
+# The bundled sample market data alone (.dockerignore lets only its files in, not whatever a
+# developer's data/ holds); deployments mount their own at DATA_ROOT (compose: /data).
 COPY --chown=node:node data ./data
 RUN mkdir -p /app/data/tasks && chown node:node /app/data/tasks
 # The node user (uid 1000) of the official image: results are written as 1000:1000.
 USER node
 EXPOSE 8000 8001
-# The API's liveness (the worker's container overrides it with WORKER_HEALTH_PORT); curl is
+# Liveness of whichever process the container runs: the API on PORT, else a worker on
+# WORKER_HEALTH_PORT (nothing listens on PORT in a worker's container; probing only PORT
+# marked every worker unhealthy). A process that answers not-OK is unhealthy at once. curl is
 # not in the slim image, Node's fetch is.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "(async()=>{for(const p of [process.env.PORT||8000,process.env.WORKER_HEALTH_PORT||8001]){let r;try{r=await fetch('http://127.0.0.1:'+p+'/health/live')}catch{continue}process.exit(r.ok?0:1)}process.exit(1)})()"]
 CMD ["node", "dist/apps/api/src/main.js"]

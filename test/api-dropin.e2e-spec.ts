@@ -446,9 +446,8 @@ describe('drop-in for the system this replaces (SPEC §10)', () => {
           success: false,
         });
         expect(response.body.message).toMatch(message);
-        expect((response.body as { detail?: string }).detail ?? response.body.message).toMatch(
-          message,
-        );
+        // SPEC §10.2: the drop-in client shows `detail` alone.
+        expect(response.body.detail).toBe(response.body.message);
       }
       expect(readFileSync(target('UP_BAD')).equals(goodBytes)).toBe(true);
       expect(readdirSync(join(dataRoot, '.uploads'))).toEqual([]);

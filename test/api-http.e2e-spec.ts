@@ -97,6 +97,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         statusCode: 401,
         error: 'Unauthorized',
         message: expect.stringContaining('X-API-Key'),
+        detail: expect.stringContaining('X-API-Key'),
       });
       const wrong = await call(api.url, 'GET', '/api/strategies', {
         headers: { 'x-api-key': `${API_KEY}x` },
@@ -171,6 +172,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         statusCode: 400,
         error: 'Bad Request',
         message: expect.stringMatching(/not valid JSON: .*(position|end of JSON)/i),
+        detail: expect.stringMatching(/not valid JSON: .*(position|end of JSON)/i),
       });
       const proto = await post({
         raw: '{"__proto__": {"x": 1}, "strategy": "volume_long_candle"}',
@@ -200,6 +202,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         statusCode: 400,
         error: 'Bad Request',
         message: expect.stringContaining('percent-encoding'),
+        detail: expect.stringContaining('percent-encoding'),
       });
     });
 
@@ -233,6 +236,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
         statusCode: 413,
         error: 'Payload Too Large',
         message: expect.stringContaining('1 MiB'),
+        detail: expect.stringContaining('1 MiB'),
       });
     });
 
@@ -328,6 +332,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
           statusCode: 404,
           error: 'Not Found',
           message: expect.any(String),
+          detail: expect.any(String),
         });
       }
     });
@@ -445,7 +450,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
       }
       const runAsync = document.paths['/api/backtests/run-async'].post!;
       expect(Object.keys(runAsync.responses).sort()).toEqual(
-        ['202', '400', '401', '413', '415', '422', '500', '503'].sort(),
+        ['202', '400', '401', '413', '415', '422', '429', '500', '503'].sort(),
       );
       expect(
         Object.keys(document.paths['/api/backtests/tasks/{task_id}'].delete!.responses),
@@ -491,6 +496,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
             'default' in definition ||
             '$ref' in definition ||
             'allOf' in definition ||
+            'anyOf' in definition ||
             (definition.type === 'array' && '$ref' in ((definition.items as object) ?? {}));
           if (!described) missing.push(`${schemaName}.${property}`);
         }
@@ -522,6 +528,7 @@ describe('API over HTTP: routes, errors, security, documentation', () => {
           statusCode: 503,
           error: 'Service Unavailable',
           message: 'Redis is unavailable; retry shortly',
+          detail: 'Redis is unavailable; retry shortly',
         });
         const status = await call(api.url, 'GET', `/api/backtests/status/${SOME_UUID}`, {
           headers: KEY,

@@ -305,6 +305,7 @@ describe('API results: history, latest, one run, download, inventory', () => {
         progress: 1,
         result: JSON.parse(resultDocument(A)),
         error: null,
+        result_url: `/api/backtests/${A.id}`,
       });
       const failed = await call<TaskState>(api.url, 'GET', `/api/backtests/status/${D.id}`);
       expect(failed.body).toEqual({

@@ -261,6 +261,38 @@ describe('cli (built)', () => {
     ]);
     expect(code).toBe(3);
     expect(stderr).toContain('No data found for symbols [BTC_KRW] in range 2018-01-01..2018-01-31');
+    // What there is instead (issue 10, item 10).
+    expect(stderr).toContain('BTC_KRW: no folder; symbols in');
+    expect(stderr).toContain('ETH_BTC');
+    const eth = cli([
+      ...backtestArgs.slice(0, 4),
+      'ETH_BTC',
+      '--timeframe',
+      '1h',
+      '--start',
+      '2018-01-01',
+      '--end',
+      '2018-01-31',
+      '--data-root',
+      SAMPLE_DATA,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(eth.code).toBe(3);
+    expect(eth.stderr).toContain('ETH_BTC: no 1H files (timeframes: 5M)');
+  });
+
+  it('says that DATA_ROOT does not exist rather than only "No data found"', () => {
+    const missing = join(tmpdir(), 'coin-no-such-data-root');
+    const { code, stderr } = cli([
+      ...backtestArgs,
+      '--data-root',
+      missing,
+      '--results-dir',
+      resultsDir,
+    ]);
+    expect(code).toBe(3);
+    expect(stderr).toContain(`DATA_ROOT ${missing} does not exist`);
   });
 
   it('exits 1 naming the file when a data file is broken', () => {

@@ -170,6 +170,32 @@ describe('cli cleanup', () => {
     expect(report.size_bytes).toBeGreaterThan(0);
   });
 
+  it('says which Redis it reads, and deletes nothing when that Redis does not answer', async () => {
+    const reachable = await cli('--dry-run');
+    expect(reachable.stderr).toContain(`Task states from Redis at ${system.env.REDIS_URL}`);
+    const unreachable = await runCli(['cleanup', '--ttl-days', '7', '--data-root', dataRoot], {
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(
+      'Redis at redis://127.0.0.1:1/0 (queue backtests) is not reachable',
+    );
+    expect(unreachable.stderr).toContain('--without-redis');
+    expect(unreachable.stderr).not.toMatch(/\n\s+at /);
+    expect(present()).toEqual({
+      oldCompleted: true,
+      oldCancelled: true,
+      freshCompleted: true,
+      oldButRunning: true,
+    });
+    const forced = await runCli(
+      ['cleanup', '--ttl-days', '7', '--data-root', dataRoot, '--dry-run', '--without-redis'],
+      { REDIS_URL: 'redis://127.0.0.1:1/0' },
+    );
+    expect(forced).toMatchObject({ code: 0 });
+    expect(forced.stderr).toContain('Task states not checked (--without-redis)');
+  });
+
   it('deletes the expired folders, prints count and MB, and keeps the rest', async () => {
     const result = await cli();
     expect(result).toMatchObject({ code: 0 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -63,12 +64,42 @@ interface ComposeService {
 }
 
 /** Runs a container healthcheck's command (`CMD node -e ...`) here, against `port`. */
-async function runHealthcheck(test: string[], fromPort: number, toPort: number) {
+async function runHealthcheck(
+  test: string[],
+  fromPort: number,
+  toPort: number,
+  env: Record<string, string> = { PORT: String(toPort) },
+) {
   expect(test[0]).toBe('CMD');
   const [command, ...args] = test.slice(1);
   expect(command).toBe('node');
   const script = args.map((arg) => arg.replace(`127.0.0.1:${fromPort}`, `127.0.0.1:${toPort}`));
-  return run(process.execPath, script, { PORT: String(toPort) }, 15_000);
+  return run(process.execPath, script, env, 15_000);
+}
+
+/**
+ * Whether Docker's build context takes `path` under these .dockerignore patterns: the last
+ * pattern that matches the path or one of its parent folders wins; `!` lets it back in.
+ */
+function dockerContextTakes(patterns: string[], path: string): boolean {
+  const regexOf = (pattern: string): RegExp =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*\//g, '(?:.*/)?')
+        .replace(/\*\*/g, '.*')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}$`,
+    );
+  const parts = path.split('/');
+  const prefixes = parts.map((_, index) => parts.slice(0, index + 1).join('/'));
+  let taken = true;
+  for (const raw of patterns) {
+    const negated = raw.startsWith('!');
+    const regex = regexOf(negated ? raw.slice(1) : raw);
+    if (prefixes.some((prefix) => regex.test(prefix))) taken = negated;
+  }
+  return taken;
 }
 
 describe('deployment files', () => {
@@ -141,7 +172,49 @@ describe('deployment files', () => {
       const line = runtime.lines.find((candidate) => candidate.startsWith('HEALTHCHECK '))!;
       const test = JSON.parse(line.slice(line.indexOf('CMD ') + 4)) as string[];
       expect((await runHealthcheck(['CMD', ...test], 0, apiPort)).code).toBe(0);
-      expect((await runHealthcheck(['CMD', ...test], 0, await freePort())).code).toBe(1);
+      const gone = String(await freePort());
+      const noWorker = String(await freePort());
+      expect(
+        (await runHealthcheck(['CMD', ...test], 0, 0, { PORT: gone, WORKER_HEALTH_PORT: noWorker }))
+          .code,
+      ).toBe(1);
+    });
+
+    it('answers the HEALTHCHECK from a worker container too, where only WORKER_HEALTH_PORT listens', async () => {
+      const line = runtime.lines.find((candidate) => candidate.startsWith('HEALTHCHECK '))!;
+      const test = JSON.parse(line.slice(line.indexOf('CMD ') + 4)) as string[];
+      const nothing = String(await freePort());
+      const worker = { PORT: nothing, WORKER_HEALTH_PORT: String(workerPort) };
+      expect((await runHealthcheck(['CMD', ...test], 0, 0, worker)).code).toBe(0);
+      const neither = { PORT: nothing, WORKER_HEALTH_PORT: String(await freePort()) };
+      expect((await runHealthcheck(['CMD', ...test], 0, 0, neither)).code).toBe(1);
+    });
+
+    it('ships only the committed sample data, not what a working copy gathers in data/', () => {
+      const patterns = read('.dockerignore')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('#'));
+      const committed = execFileSync('git', ['ls-files', 'data'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      })
+        .split('\n')
+        .filter(Boolean);
+      expect(committed.length).toBeGreaterThanOrEqual(3);
+      for (const path of committed)
+        expect([path, dockerContextTakes(patterns, path)]).toEqual([path, true]);
+      for (const path of [
+        'data/BTC_KRW/1D/2024.parquet',
+        'data/ETH_BTC/5M/2019.parquet',
+        'data/tasks/0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3/result.json',
+        'data/.uploads/x.part',
+        'data/catalog.sqlite',
+      ]) {
+        expect([path, dockerContextTakes(patterns, path)]).toEqual([path, false]);
+      }
+      expect(dockerContextTakes(patterns, 'apps/api/src/main.ts')).toBe(true);
+      expect(dockerContextTakes(patterns, 'node_modules/x/index.js')).toBe(false);
     });
 
     it('installs as production dependencies every package the compiled code loads at start', () => {
@@ -194,6 +267,15 @@ describe('deployment files', () => {
       volumes: Record<string, unknown>;
     };
     const { redis, backend, worker } = compose.services;
+
+    it('states the Compose version it needs, as it uses Compose v2 syntax', () => {
+      const text = read('docker-compose.yml');
+      // `name:` and `env_file: [{path, required}]` (Compose 2.24) are what 1.29 rejects.
+      expect(text).toMatch(/^name: /m);
+      expect(text).toMatch(/^\s+required: /m);
+      expect(text).toMatch(/^# Needs Docker Compose v2\.24\.0 or later/m);
+      expect(read('docs/OPERATIONS.md')).toContain('Docker Compose v2.24.0 or later');
+    });
 
     it('runs Redis 7 append-only with noeviction on a named volume, with a healthcheck', () => {
       expect(redis.image).toMatch(/^redis:7/);

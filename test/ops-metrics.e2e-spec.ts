@@ -41,7 +41,8 @@ describe('metrics of the running API and worker', () => {
   let workerSamples: PrometheusSample[];
 
   beforeAll(async () => {
-    system = await startOpsSystem();
+    // A cleanup every second: its gauge is absent until a cleanup has run (issue 10).
+    system = await startOpsSystem({ workerEnv: { CLEANUP_CRON: '* * * * * *' } });
     apiUrl = system.api!.url;
     workerUrl = system.workers[0].url;
   });
@@ -104,10 +105,15 @@ describe('metrics of the running API and worker', () => {
       () => scrape(workerUrl),
       (samples) =>
         count(samples, 'backtest_jobs_total', { outcome: 'failed' }) >
-        count(workerBefore, 'backtest_jobs_total', { outcome: 'failed' }),
+          count(workerBefore, 'backtest_jobs_total', { outcome: 'failed' }) &&
+        samplesOf(samples, 'backtest_cleanup_last_run_timestamp_seconds').length > 0,
       10_000,
-      'the failed job to be counted',
+      'the failed job to be counted and a cleanup to have run',
     );
+    // A real time once a cleanup ran, never the 0 ("56 years ago") it read before.
+    expect(
+      count(workerSamples, 'backtest_cleanup_last_run_timestamp_seconds') * 1000,
+    ).toBeGreaterThan(Date.now() - 60_000);
     apiSamples = await scrape(apiUrl);
 
     const delta = (

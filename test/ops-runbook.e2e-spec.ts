@@ -86,6 +86,34 @@ describe('docs/OPERATIONS.md', () => {
     expect(failures).toEqual([]);
   });
 
+  it('prints what its lines say they print: attempts made (atm), the number of workers', async () => {
+    const lineOf = (pattern: RegExp): string => {
+      const line = RUNBOOK.split('\n').find((candidate) => pattern.test(candidate));
+      if (!line) throw new Error(`no runbook line matches ${String(pattern)}`);
+      return line;
+    };
+    const finished = await fetch(`${env.API}/api/backtests/latest`);
+    const taskId = ((await finished.json()) as { run_id: string }).run_id;
+    const attempts = await run(
+      'bash',
+      ['-euo', 'pipefail', '-c', lineOf(/HMGET "bull:\$QUEUE:\$TASK"/)],
+      { ...env, TASK: taskId },
+      10_000,
+    );
+    // Three lines: attempts made, finished at, no failure. attemptsMade printed nothing.
+    expect(attempts.stdout.split('\n').slice(0, 2)).toEqual([
+      '1',
+      expect.stringMatching(/^\d{13}$/),
+    ]);
+    const workers = await run(
+      'bash',
+      ['-euo', 'pipefail', '-c', lineOf(/CLIENT LIST \| grep -c/)],
+      env,
+      10_000,
+    );
+    expect(workers.stdout.trim()).toBe(String(system.workers.length));
+  });
+
   it('names only npm scripts that exist', () => {
     const scripts = Object.keys(
       (

@@ -1,15 +1,16 @@
 import fastifyMultipart from '@fastify/multipart';
 import { DynamicModule, HttpStatus, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
-import { REQUEST_ID_HEADER, requestIdFrom } from '@app/platform';
+import { httpServerOptions, REQUEST_ID_HEADER, requestIdFrom } from '@app/platform';
 import { AppModule } from './app.module';
-import { API_KEY_HEADER } from './http/api-key.guard';
+import { API_KEY_HEADER, apiKeyCheck } from './http/api-key.guard';
 import { BODY_LIMIT_BYTES, errorBody } from './http/error-response';
 import { jsonBodyParser } from './http/json-body';
+import { registerRateLimit } from './http/rate-limit';
+import { answerUnmatchedRoutes, frameworkErrors, MAX_PARAM_LENGTH } from './http/routing';
 import { securityHeaders } from './http/security-headers';
 import { createOpenApiDocument, serveOpenApiDocument } from './openapi/openapi';
 import { readPackageInfo } from './openapi/package-info';
@@ -23,27 +24,46 @@ export async function createApiApp(
   config: AppConfig,
   features: Array<Type | DynamicModule> = [],
 ): Promise<NestFastifyApplication> {
+  const checkKey = apiKeyCheck(config.apiKey);
   const adapter = new FastifyAdapter({
+    ...httpServerOptions(config),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // Whose X-Forwarded-For names the client (access logs, the rate limit): by default only
+    // proxies on loopback and private networks, so a client on the internet cannot pick its
+    // own address and with it a fresh rate budget.
+    trustProxy: config.trustProxy === 'true' ? true : config.trustProxy,
     // Fastify names each request before Nest's middleware runs, and the logger takes that
     // name: so the caller's X-Request-Id (when sane) must become Fastify's request id.
     genReqId: requestIdFrom,
-    // A URL Fastify cannot decode (`/api/%E0%A4%A`) fails before any route or Nest filter:
-    // answer it in the API's error shape too.
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Refusals before any route (a URL Fastify cannot decode, a segment too long to route)
+    // answer in the API's error shape too, after the key check.
+    frameworkErrors: frameworkErrors(checkKey),
+    // What Node's server refuses before Fastify sees a request (an unknown method such as
+    // FOO, a broken request line, headers or a body slower than HTTP_HEADERS_TIMEOUT_S /
+    // HTTP_REQUEST_TIMEOUT_S): the API's error shape rather than Fastify's, then the socket
+    // is closed.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy(error);
       const body =
-        error.code === 'FST_ERR_BAD_URL'
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? errorBody(
-              HttpStatus.BAD_REQUEST,
-              'The URL is not valid: check its percent-encoding (%XX with two hex digits)',
+              HttpStatus.REQUEST_TIMEOUT,
+              `The request did not arrive in time: headers within HTTP_HEADERS_TIMEOUT_S (${config.httpHeadersTimeoutMs / 1000} s), the whole request within HTTP_REQUEST_TIMEOUT_S (${config.httpRequestTimeoutMs / 1000} s)`,
             )
-          : errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
-      void reply
-        .code(body.statusCode)
-        .type('application/json; charset=utf-8')
-        .header(REQUEST_ID_HEADER, request.id)
-        .send(body);
+          : error.code === 'HPE_HEADER_OVERFLOW'
+            ? errorBody(
+                431, // Request Header Fields Too Large (not in Nest's HttpStatus)
+                'The request headers are larger than 16 KiB',
+              )
+            : errorBody(
+                HttpStatus.BAD_REQUEST,
+                'The request is not valid HTTP (an unknown method, a broken request line or header)',
+              );
+      const text = JSON.stringify(body);
+      socket.end(
+        `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
     },
   });
   const fastify = adapter.getInstance();
@@ -72,6 +92,11 @@ export async function createApiApp(
       headerPairs: 100,
     },
   });
+
+  // TRACE, QUERY...: 405 with Allow after the key check (hooks before Nest adds its routes).
+  answerUnmatchedRoutes(fastify, checkKey);
+  // RATE_LIMIT_PER_MIN on the submission routes (issue 10, item 1), counted in Redis.
+  await registerRateLimit(fastify, config);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, features),

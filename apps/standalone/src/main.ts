@@ -1,4 +1,4 @@
-import { exitOnStartupFailure, readConfigOrExit } from '@app/platform';
+import { exitOnStartupFailure, listenWithLimits, readConfigOrExit } from '@app/platform';
 import { createApiApp } from '../../api/src/api-app';
 import { WorkerModule } from '../../worker/src/worker.module';
 
@@ -11,7 +11,7 @@ import { WorkerModule } from '../../worker/src/worker.module';
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const app = await createApiApp(config, [WorkerModule.features(config)]);
-  await app.listen({ port: config.port, host: config.host });
+  await listenWithLimits(app, config, config.port, 'The service (API and worker)');
 }
 
 main().catch(exitOnStartupFailure('The service'));

@@ -3,7 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
-import { exitOnStartupFailure, readConfigOrExit } from '@app/platform';
+import {
+  exitOnStartupFailure,
+  httpServerOptions,
+  listenWithLimits,
+  readConfigOrExit,
+} from '@app/platform';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -15,13 +20,13 @@ import { WorkerModule } from './worker.module';
 export async function bootstrapWorker(config: AppConfig): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule.forRoot(config),
-    new FastifyAdapter(),
+    new FastifyAdapter(httpServerOptions(config)),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
   // process.exit(0) once the hooks ran, rather than re-raising the signal (exit code 143).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  await app.listen(config.workerHealthPort, config.host);
+  await listenWithLimits(app, config, config.workerHealthPort, 'The worker’s probes');
   return app;
 }
 

@@ -7,7 +7,7 @@ import {
   NoDataError,
   throwIfCancelled,
 } from '@app/common';
-import { CandleFileCache, kstDateRange, loadCandles } from '@app/data';
+import { CandleFileCache, describeMissingData, kstDateRange, loadCandles } from '@app/data';
 import {
   buildSymbolResult,
   computePortfolio,
@@ -116,7 +116,7 @@ export async function runBacktest(
       progress: (offset + 1) / total,
     });
   }
-  return assembleBacktest(request, outcomes, context, started);
+  return assembleWithDataHint(request, outcomes, context, started);
 }
 
 /** Loads one symbol's candles in the request's range and runs the strategy over them. */
@@ -156,6 +156,26 @@ export async function runSymbol(
     chart:
       run && buildSymbolChart(symbol, candles, run.trades, run.portfolio.account?.equity ?? null),
   };
+}
+
+/**
+ * assembleBacktest, with a run that found no candles told what the data root does hold
+ * (describeMissingData: the folder missing, or the symbols' timeframes and years), rather
+ * than only "No data found" (issue 10, item 10).
+ */
+export async function assembleWithDataHint(
+  request: BacktestRequest,
+  outcomes: readonly SymbolOutcome[],
+  context: Pick<BacktestContext, 'runId' | 'origin' | 'dataRoot'>,
+  startedAt: number,
+): Promise<BacktestOutcome> {
+  try {
+    return assembleBacktest(request, outcomes, context, startedAt);
+  } catch (error) {
+    if (!(error instanceof NoDataError)) throw error;
+    const hint = await describeMissingData(context.dataRoot, request.symbols, request.timeframe);
+    throw new NoDataError(`${error.message}. ${hint}`);
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import {
  * keeps only a plain Error's message: the error types (and their exit codes) would be lost.
  */
 export type ThreadError =
-  | { kind: 'invalid-input'; problems: FieldProblem[] }
+  | { kind: 'invalid-input'; problems: FieldProblem[]; unlisted?: number }
   | { kind: 'no-data'; message: string }
   | { kind: 'not-found'; message: string }
   | { kind: 'data-file'; file: string; problem: string }
@@ -21,7 +21,7 @@ export type ThreadError =
 
 export function toThreadError(error: unknown): ThreadError {
   if (error instanceof InvalidInputError)
-    return { kind: 'invalid-input', problems: error.problems };
+    return { kind: 'invalid-input', problems: error.problems, unlisted: error.unlisted };
   if (error instanceof NoDataError) return { kind: 'no-data', message: error.message };
   if (error instanceof NotFoundError) return { kind: 'not-found', message: error.message };
   if (error instanceof DataFileError) {
@@ -34,7 +34,7 @@ export function toThreadError(error: unknown): ThreadError {
 export function fromThreadError(error: ThreadError): Error {
   switch (error.kind) {
     case 'invalid-input':
-      return new InvalidInputError(error.problems);
+      return new InvalidInputError(error.problems, error.unlisted);
     case 'no-data':
       return new NoDataError(error.message);
     case 'not-found':

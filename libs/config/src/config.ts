@@ -52,6 +52,18 @@ export interface AppConfig {
   maxCandlesPerRun: number;
   /** Results larger than this are not inlined in the task status and its events. */
   inlineResultMaxBytes: number;
+  /** A request's headers must arrive within this (slow-loris), in ms. */
+  httpHeadersTimeoutMs: number;
+  /** A whole request, body included, must arrive within this, in ms. */
+  httpRequestTimeoutMs: number;
+  /** Open connections an HTTP server keeps; past it new ones are closed at once. */
+  httpMaxConnections: number;
+  /**
+   * Whose X-Forwarded-For the API believes (Fastify's trustProxy: addresses, CIDRs or
+   * proxy-addr's names loopback, linklocal, uniquelocal): the client address that access
+   * logs and the rate limit use.
+   */
+  trustProxy: string;
   executionHost: string;
 }
 
@@ -228,6 +240,26 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     name: 'INLINE_RESULT_MAX_MB',
     default: '8',
     doc: 'a larger result is not inlined in status or SSE, which give result_url instead',
+  },
+  {
+    name: 'HTTP_HEADERS_TIMEOUT_S',
+    default: '10',
+    doc: 'a request whose headers take longer is answered 408 and closed (slow clients)',
+  },
+  {
+    name: 'HTTP_REQUEST_TIMEOUT_S',
+    default: '120',
+    doc: 'a request whose body takes longer is answered 408 and closed (an upload of UPLOAD_MAX_MB needs about 2 MB/s)',
+  },
+  {
+    name: 'HTTP_MAX_CONNECTIONS',
+    default: '4096',
+    doc: 'open connections per process (SSE streams included); past it new ones are closed',
+  },
+  {
+    name: 'TRUST_PROXY',
+    default: 'loopback,linklocal,uniquelocal',
+    doc: 'proxies whose X-Forwarded-For gives the client address (logs, rate limit): addresses/CIDRs, or true for any',
   },
 ];
 
@@ -421,6 +453,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     rateLimitPerMin: read.integer('RATE_LIMIT_PER_MIN', 0, 1_000_000),
     maxCandlesPerRun: read.integer('MAX_CANDLES_PER_RUN', 1, Number.MAX_SAFE_INTEGER),
     inlineResultMaxBytes: read.number('INLINE_RESULT_MAX_MB', 0, 1e6) * MIB,
+    httpHeadersTimeoutMs: read.number('HTTP_HEADERS_TIMEOUT_S', 0.1, 3600) * 1000,
+    httpRequestTimeoutMs: read.number('HTTP_REQUEST_TIMEOUT_S', 0.1, 24 * 3600) * 1000,
+    httpMaxConnections: read.integer('HTTP_MAX_CONNECTIONS', 1, 1_000_000),
+    trustProxy: read.string(
+      'TRUST_PROXY',
+      /^[\w.:/,\s-]{1,1000}$/,
+      'true, or addresses and CIDRs like 10.0.0.0/8,loopback',
+    ),
     executionHost: hostname(),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -98,6 +98,16 @@ describe('importCsv', () => {
     ]);
   };
 
+  it('refuses rows spaced finer than the timeframe, naming it, and writes nothing', async () => {
+    writeCsv(['2024-03-01T00:00:00Z,1,1,1,1,1', '2024-03-01T00:05:00Z,2,2,2,2,2']);
+    await expect(
+      importCsv({ csvPath, symbol: 'BTC_KRW', timeframe: '1H', dataRoot }),
+    ).rejects.toThrow(
+      /timeframe: got "1H"; expected candles 1 hour\(s\) apart for timeframe 1H: .* are 5 minute\(s\) apart/,
+    );
+    expect(existsSync(dataRoot)).toBe(false);
+  });
+
   it('splits by KST calendar year and reports what it wrote', async () => {
     writeCsv([
       '2023-12-31T14:00:00Z,1,1,1,1,1', // 2023-12-31 23:00 KST

@@ -82,7 +82,10 @@ export async function listCandleFiles(
         const location = candleFileLocation(dataRoot, symbol, timeframe, year);
         const stats = await stat(location.absolutePath).catch(() => undefined);
         if (stats?.isFile()) {
-          files.push({ location, sizeBytes: stats.size, modifiedMs: stats.mtimeMs });
+          // Whole milliseconds, as modified_at reports it: files written within one ms (a
+          // fresh checkout) then tie and sort by path, the order the client can check;
+          // sub-ms order made the inventory test fail at random (issue 10, item 11).
+          files.push({ location, sizeBytes: stats.size, modifiedMs: Math.floor(stats.mtimeMs) });
         }
       }
     }

@@ -151,6 +151,26 @@ function describeInstant(epochMs: number): string {
 }
 
 /**
+ * How many rows a candle file holds, from its footer alone (a few KB read, no column): what
+ * MAX_CANDLES_PER_RUN is checked against before a run is queued.
+ */
+export async function candleFileRowCount(
+  absolutePath: string,
+  displayName: string,
+): Promise<number> {
+  let source: AsyncBuffer;
+  try {
+    source = await asyncBufferFromFile(absolutePath);
+  } catch (error) {
+    throw cannotReadFile(displayName, error);
+  }
+  const footer = await asParquetError(displayName, () =>
+    parquetMetadataAsync(source, { parsers: RAW_TIMESTAMPS }),
+  );
+  return rowCount(footer);
+}
+
+/**
  * Rows and first/last timestamp of a candle file, reading only the footer when the
  * timestamp statistics can be trusted, otherwise the timestamp column.
  */

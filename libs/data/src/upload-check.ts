@@ -69,11 +69,20 @@ function checkYear(candles: Candles, year: number, displayName: string): void {
 
 /**
  * Candles spaced as their timeframe says (the check `cli import` and uploads get): every gap
- * a whole number of timeframe intervals (finer data refused), and the smallest gap exactly
- * one interval (coarser data refused), so five-minute rows are never stored as 1H.
+ * a whole number of timeframe intervals (finer data refused: five-minute rows are never
+ * stored as 1H), and for an upload the smallest gap exactly one interval (coarser data refused).
  * `field` names the input in the error.
  */
-export function checkTimeframeSpacing(candles: Candles, timeframe: Timeframe, field: string): void {
+export function checkTimeframeSpacing(
+  candles: Candles,
+  timeframe: Timeframe,
+  field: string,
+  /**
+   * Also require two candles one interval apart. An upload is a whole year file and must;
+   * an import may be a few rows merged into one, so only its gaps are checked.
+   */
+  { closestMustBeOneInterval = true }: { closestMustBeOneInterval?: boolean } = {},
+): void {
   if (candles.length < 2) return;
   const interval = TIMEFRAME_MS[timeframe];
   let smallest = Infinity;
@@ -88,7 +97,7 @@ export function checkTimeframeSpacing(candles: Candles, timeframe: Timeframe, fi
     }
     if (gap < smallest) smallest = gap;
   }
-  if (smallest !== interval) {
+  if (closestMustBeOneInterval && smallest !== interval) {
     throw InvalidInputError.of(
       field,
       timeframe,

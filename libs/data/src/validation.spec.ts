@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@app/common';
+import { FieldProblem, InvalidInputError } from '@app/common';
 import {
   parseSymbol,
   parseTimeframe,
@@ -8,7 +8,7 @@ import {
   TIMEFRAMES,
 } from './validation';
 
-function problemOf(action: () => unknown): { field: string; value: unknown; allowed: string } {
+function problemOf(action: () => unknown): FieldProblem {
   try {
     action();
   } catch (error) {

@@ -3,6 +3,7 @@ import {
   Global,
   Inject,
   Injectable,
+  Logger,
   Module,
   OnApplicationShutdown,
   OnModuleInit,
@@ -56,8 +57,12 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
   readonly client: Redis;
   /** In subscriber mode a connection can do nothing else, hence a second one. */
   readonly subscriber: Redis;
+  private readonly logger = new Logger('Redis');
+  private readonly displayUrl: string;
+  private lastError: Error | undefined;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(REDIS_ROLE) role: RedisRole) {
+    this.displayUrl = config.redis.displayUrl;
     this.client = new Redis({
       ...redisClientOptions(config, role),
       // The API's many small concurrent reads (status polls) share round trips: ioredis
@@ -72,7 +77,7 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
     });
     // Errors surface through health checks and failing commands; without a listener
     // ioredis would print each reconnect attempt as an unhandled error.
-    this.client.on('error', () => undefined);
+    this.client.on('error', (error: Error) => (this.lastError = error));
     this.subscriber.on('error', () => undefined);
   }
 
@@ -83,6 +88,14 @@ export class RedisConnections implements OnModuleInit, OnApplicationShutdown {
       Promise.all([ready(this.client), ready(this.subscriber)]),
       REDIS_STARTUP_WAIT_MS,
     );
+    // Said once at start (issue 10, item 9): the API used to say nothing until a request
+    // failed. The process serves anyway; readiness answers 503 until Redis does.
+    if (this.client.status !== 'ready') {
+      this.logger.warn(
+        `Redis at ${this.displayUrl} is unreachable (${this.lastError?.message ?? 'no answer'} after ${REDIS_STARTUP_WAIT_MS / 1000} s); starting anyway: /health/ready answers 503 and submissions get 503 until it answers`,
+      );
+      this.client.once('ready', () => this.logger.log(`Redis at ${this.displayUrl} answers now`));
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

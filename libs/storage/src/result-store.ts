@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   makeDirectory,
@@ -23,6 +24,9 @@ export interface RunFileContent {
 }
 
 /** A result file ready to be sent: where it is and how big. */
+/** How result files are opened for reading: never through a symbolic link (ELOOP instead). */
+export const RESULT_READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+
 export interface StoredResultFile {
   path: string;
   size_bytes: number;
@@ -202,22 +206,38 @@ export class ResultStore {
     return manifest;
   }
 
-  /** Where the completed run's result.json is; NotFoundError when there is none. */
+  /**
+   * Where the completed run's result.json is; NotFoundError when there is none, or when it
+   * is not a regular file: a symbolic link put in a run folder would have the API serve
+   * whatever it points at (issue 10, item 9), so links are refused, not followed. Readers
+   * open it with RESULT_READ_FLAGS, which refuse a link swapped in after this check.
+   */
   async resultFile(id: string): Promise<StoredResultFile> {
     const path = join(this.runDir(id), RESULT_FILE_NAME);
+    let stats;
     try {
-      const stats = await stat(path);
-      return { path, size_bytes: stats.size };
+      stats = await lstat(path);
     } catch (error) {
       if (isMissing(error)) throw new NotFoundError(`No result for run "${id}"`);
       throw error;
     }
+    if (!stats.isFile()) {
+      throw new NotFoundError(
+        `No result for run "${id}": its result.json is ${stats.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, which is never served`,
+      );
+    }
+    return { path, size_bytes: stats.size };
   }
 
   /** The completed run's result.json as text; NotFoundError when there is none. */
   async readResultText(id: string): Promise<string> {
     const { path } = await this.resultFile(id);
-    return readFile(path, 'utf8');
+    const handle = await open(path, RESULT_READ_FLAGS);
+    try {
+      return await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Ids of every run folder (finished or not), in no particular order. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
-  assembleBacktest,
+  assembleWithDataHint,
   BacktestOutcome,
   BacktestRequest,
   RunOrigin,
@@ -59,7 +59,7 @@ export async function runBacktestOnThreads(
     (error) => (error instanceof Error ? error : new Error(String(error))),
   );
   const lanes = await Promise.all([thisLane, ...workerLanes]);
-  return assembleBacktest(request, inSymbolOrder(lanes.flat()), options, started);
+  return assembleWithDataHint(request, inSymbolOrder(lanes.flat()), options, started);
 }
 
 /** Symbols loaded and finished, as a fraction that only rises. */

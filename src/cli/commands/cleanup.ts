@@ -19,14 +19,27 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
     throw InvalidInputError.of('--ttl-days', ttlText, 'a number of days, 0 or more, e.g. 7');
   }
   const dryRun = flags['dry-run'] === true;
-  const redis = await connectIfReachable(config);
+  const withoutRedis = flags['without-redis'] === true;
+  // Which Redis it reads, always (issue 10, item 10: it used 127.0.0.1:6379 without a word).
+  const where = `Redis at ${config.redis.displayUrl} (queue ${config.queueName})`;
+  const redis = withoutRedis ? undefined : await connectIfReachable(config);
+  if (!redis && !withoutRedis && !dryRun) {
+    // Deleting without the task states could remove the folder of a task being rewritten or
+    // re-run: refuse, and say how to point it at the right Redis or to go on regardless.
+    throw new Error(
+      `${where} is not reachable, and cleanup reads it to keep the folders of tasks still queued or running. Set REDIS_URL (or REDIS_HOST/REDIS_PORT) to the service's Redis, or pass --without-redis to decide by the run folders alone (folders without a manifest are still kept for JOB_TIMEOUT_S)`,
+    );
+  }
   try {
     const tasks =
       redis && new TaskStateStore(redis, { queueName: config.queueName, ttlS: config.taskTtlS });
-    if (!redis)
-      process.stderr.write(
-        `Redis at ${config.redis.displayUrl} is not reachable: task states not checked\n`,
-      );
+    process.stderr.write(
+      redis
+        ? `Task states from ${where}\n`
+        : withoutRedis
+          ? 'Task states not checked (--without-redis)\n'
+          : `${where} is not reachable: task states not checked (a dry run deletes nothing; a real run would stop here)\n`,
+    );
     const report = await cleanupRuns(
       new ResultStore(config.resultsDir),
       {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRADES_CSV_HEADER } from '@app/backtest';
@@ -37,6 +37,7 @@ import { RunIdPipe } from '../http/run-id.pipe';
 import { API_KEY_SCHEME } from '../openapi/openapi';
 import { BacktestTasks, SyncRunOutcome } from './backtest-tasks.service';
 import { MetricsService } from '@app/platform';
+import { RESULT_READ_FLAGS } from '@app/storage';
 import { ErrorBody, errorBody } from '../http/error-response';
 import { BacktestRequestDto, EXAMPLE_BACKTEST_REQUEST } from './backtest-request.dto';
 import { HistoryPageDto, HistoryQueryDto } from './history.dto';
@@ -89,8 +90,11 @@ function resultHeaders(reply: FastifyReply, run: CompletedRun): void {
   }
 }
 
-function resultStream(run: CompletedRun, disposition?: string): StreamableFile {
-  return new StreamableFile(createReadStream(run.file.path), {
+async function resultStream(run: CompletedRun, disposition?: string): Promise<StreamableFile> {
+  // Never through a link (ResultStore.resultFile refuses them; this refuses one swapped in).
+  // The stream closes the handle when it ends or the client goes.
+  const handle = await open(run.file.path, RESULT_READ_FLAGS);
+  return new StreamableFile(handle.createReadStream(), {
     type: JSON_TYPE,
     length: run.file.size_bytes,
     ...(disposition !== undefined && { disposition }),
@@ -142,6 +146,7 @@ export class BacktestsController {
       HttpStatus.PAYLOAD_TOO_LARGE,
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       HttpStatus.UNPROCESSABLE_ENTITY,
+      HttpStatus.TOO_MANY_REQUESTS,
       HttpStatus.SERVICE_UNAVAILABLE,
       HttpStatus.GATEWAY_TIMEOUT,
     ],
@@ -160,7 +165,7 @@ export class BacktestsController {
     @Body() body: BacktestRequestDto,
     @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string | TaskAcceptedDto | ErrorBody> {
+  ): Promise<StreamableFile | TaskAcceptedDto | ErrorBody> {
     const request = body.toBacktestRequest();
     if (prefersAsync(prefer)) {
       const accepted = await this.backtests.submit(request);
@@ -180,8 +185,10 @@ export class BacktestsController {
     }
     if (outcome.kind === 'completed') {
       this.metrics.syncRuns.inc({ outcome: 'completed' });
-      void reply.type(JSON_TYPE);
-      return outcome.resultJson;
+      // Streamed from result.json (issue 10, item 4: a 395 MB result was one string here).
+      const run = await this.results.completed(outcome.taskId);
+      resultHeaders(reply, run);
+      return resultStream(run);
     }
     const taskId = outcome.accepted.task_id;
     const shutdown = outcome.reason === 'shutdown';
@@ -218,6 +225,7 @@ export class BacktestsController {
     HttpStatus.PAYLOAD_TOO_LARGE,
     HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     HttpStatus.UNPROCESSABLE_ENTITY,
+    HttpStatus.TOO_MANY_REQUESTS,
     HttpStatus.SERVICE_UNAVAILABLE,
   ])
   async runAsync(

@@ -75,6 +75,11 @@ export class RunResults {
     if (record && (record.status === 'queued' || record.status === 'running')) {
       return `Run ${id} has no result yet: the task is ${record.status}; follow it at GET /api/backtests/status/${id}`;
     }
+    if (record && record.status !== 'cancelled') {
+      // A worker finished it, yet its folder is not here: the API and that worker write to
+      // different RESULTS_DIRs (issue 10, item 10: this was a bare "No run").
+      return `Task ${id} ${record.status}, but its run folder is not in this API's RESULTS_DIR (${this.store.resultsDir}): the API and every worker must use the same RESULTS_DIR (one shared volume)`;
+    }
     return `No run ${id}`;
   }
 }

@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TASK_STATUSES, TaskStatus } from '@app/task-state';
+import { nullableRef } from '../openapi/nullable';
 import { ResultDocumentDto } from './result-document.dto';
 
 const EXAMPLE_TASK_ID = '0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3';
@@ -28,9 +29,11 @@ export class TaskStateDto {
   progress!: number;
 
   @ApiProperty({
-    type: ResultDocumentDto,
-    nullable: true,
-    description: 'The result document once the task completed; null before and otherwise',
+    ...nullableRef(ResultDocumentDto),
+    // The example's status is running: no result yet.
+    example: null,
+    description:
+      'The result document once the task completed, when its result.json is at most INLINE_RESULT_MAX_MB (default 8); null before, otherwise, and for a larger result: read that at result_url',
   })
   result!: ResultDocumentDto | null;
 
@@ -41,4 +44,10 @@ export class TaskStateDto {
     description: 'Why the task failed or was cancelled; null otherwise',
   })
   error!: string | null;
+
+  @ApiPropertyOptional({
+    example: `/api/backtests/${EXAMPLE_TASK_ID}`,
+    description: 'Once completed: where the result document is (streamed, any size)',
+  })
+  result_url?: string;
 }

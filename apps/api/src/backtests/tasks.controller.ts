@@ -4,7 +4,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
@@ -69,7 +68,7 @@ export class TasksController {
       `A comment line every ${SSE_HEARTBEAT_MS / 1000} s keeps proxies from closing a quiet stream.`,
   })
   @ApiParam(TASK_ID_PARAM)
-  @ApiProduces('text/event-stream')
+  // No @ApiProduces: it would document the JSON errors (404, 503) as an event stream too.
   @ApiOkResponse({
     description: 'text/event-stream; each `data:` line is a TaskState document',
     content: {

@@ -73,6 +73,7 @@ export class UploadController {
     HttpStatus.PAYLOAD_TOO_LARGE,
     HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     HttpStatus.UNPROCESSABLE_ENTITY,
+    HttpStatus.TOO_MANY_REQUESTS,
   ])
   async upload(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const stagingDir = join(this.config.dataRoot, STAGING_DIR);

@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { describeError, errorBody } from './error-response';
+import { describeError, errorBody, errorHeaders } from './error-response';
 
 /**
  * Every error of the HTTP API ends here, whether a route threw it, the validation pipe, a
- * guard or Fastify while reading the body: one JSON shape `{statusCode, error, message}`.
+ * guard or Fastify while reading the body: one JSON shape `{statusCode, error, message, detail}`.
  * An unexpected fault is logged with its stack (the request id is on the log line) and
  * answered 500 without any internal detail.
  */
@@ -40,6 +40,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
         HttpStatus.INTERNAL_SERVER_ERROR,
         `Internal server error; the details are logged under request id ${requestId}`,
       );
-    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+    void reply
+      .status(body.statusCode)
+      .headers(errorHeaders(exception))
+      .type('application/json; charset=utf-8')
+      .send(body);
   }
 }

@@ -23,30 +23,50 @@ const OPEN_API_ROUTES: ReadonlySet<string> = new Set(['/api/health']);
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly expected: Buffer | undefined;
+  private readonly check: ApiKeyCheck;
 
   constructor(@InjectConfig() config: AppConfig) {
-    this.expected = config.apiKey === undefined ? undefined : Buffer.from(config.apiKey, 'utf8');
+    this.check = apiKeyCheck(config.apiKey);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     // The route that matched, not the raw URL: Fastify decodes the path before routing, so
     // `/%61pi/strategies` reaches the /api/strategies handler while its URL says otherwise.
-    const route = request.routeOptions.url ?? request.url;
-    if (!PROTECTED_PATH.test(route) || OPEN_API_ROUTES.has(route)) return true;
-    const given = request.headers[API_KEY_HEADER];
+    const refusal = this.check(request.routeOptions.url ?? request.url, request.headers);
+    if (refusal) throw refusal;
+    return true;
+  }
+}
+
+/**
+ * The refusal (401) of a request to `path` with these headers, or undefined when it may
+ * pass. `path` is a route or a decoded path: requests that match no route (a TRACE, a
+ * segment too long to route) are checked by their path before they hear anything else, so
+ * that without the key nobody learns which /api paths exist (issue 10, items 6 and 8).
+ */
+export type ApiKeyCheck = (
+  path: string,
+  headers: FastifyRequest['headers'],
+) => UnauthorizedException | undefined;
+
+export function apiKeyCheck(apiKey: string | undefined): ApiKeyCheck {
+  const expected = apiKey === undefined ? undefined : Buffer.from(apiKey, 'utf8');
+  return (path, headers) => {
+    if (!expected) return undefined;
+    const route = path.split('?')[0];
+    if (!PROTECTED_PATH.test(route) || OPEN_API_ROUTES.has(route)) return undefined;
+    const given = headers[API_KEY_HEADER];
     if (typeof given !== 'string' || given === '') {
-      throw new UnauthorizedException(
+      return new UnauthorizedException(
         'This route needs an API key: send it in the X-API-Key header',
       );
     }
-    if (!sameBytes(given, this.expected)) {
-      throw new UnauthorizedException('The X-API-Key header does not match the API key');
+    if (!sameBytes(given, expected)) {
+      return new UnauthorizedException('The X-API-Key header does not match the API key');
     }
-    return true;
-  }
+    return undefined;
+  };
 }
 
 /** The header equals the key: constant time, whatever the lengths (see ApiKeyGuard). */

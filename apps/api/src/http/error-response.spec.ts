@@ -10,8 +10,15 @@ import {
   InvalidInputError,
   NoDataError,
   NotFoundError,
+  TryLaterError,
 } from '@app/common';
-import { describeError, REDIS_UNAVAILABLE_MESSAGE } from './error-response';
+import {
+  describeError,
+  errorHeaders,
+  MAX_ERROR_BODY_BYTES,
+  REDIS_UNAVAILABLE_MESSAGE,
+} from './error-response';
+import { RateLimitedError } from './rate-limit';
 import { MalformedJsonError } from './json-body';
 
 describe('describeError', () => {
@@ -24,6 +31,8 @@ describe('describeError', () => {
       statusCode: 422,
       error: 'Unprocessable Entity',
       message:
+        'symbols[0]: got "a/b"; expected BASE_QUOTE; timeframe: got "7M"; expected one of 1M, 5M',
+      detail:
         'symbols[0]: got "a/b"; expected BASE_QUOTE; timeframe: got "7M"; expected one of 1M, 5M',
       errors: problems,
     });
@@ -44,6 +53,7 @@ describe('describeError', () => {
       statusCode: 422,
       error: 'Unprocessable Entity',
       message: 'X/5M/2018.parquet: not a Parquet file',
+      detail: 'X/5M/2018.parquet: not a Parquet file',
     });
     expect(describeError(new NoDataError('No data found'))).toMatchObject({
       statusCode: 404,
@@ -64,6 +74,7 @@ describe('describeError', () => {
       statusCode: 504,
       error: 'Gateway Timeout',
       message: 'Task t failed: timed out',
+      detail: 'Task t failed: timed out',
     });
     expect(
       describeError(new PayloadTooLargeException('Request body is too large'))?.message,
@@ -84,6 +95,7 @@ describe('describeError', () => {
       statusCode: 400,
       error: 'Bad Request',
       message: 'The request body is not valid JSON: Unexpected end of JSON input',
+      detail: 'The request body is not valid JSON: Unexpected end of JSON input',
     });
   });
 
@@ -100,8 +112,46 @@ describe('describeError', () => {
         statusCode: 503,
         error: 'Service Unavailable',
         message: REDIS_UNAVAILABLE_MESSAGE,
+        detail: REDIS_UNAVAILABLE_MESSAGE,
       });
     }
+  });
+
+  it('lists at most 50 problems, says how many more, cuts echoed values, stays under 64 KiB', () => {
+    const problems = Array.from({ length: 60_000 }, (_, index) => ({
+      field: `k${index}${'é'.repeat(index === 0 ? 5000 : 0)}`,
+      value: index % 2 === 0 ? 'ü'.repeat(10_000) : Array.from({ length: 5000 }, () => index),
+      allowed: 'no such field',
+    }));
+    const body = describeError(new InvalidInputError(problems))!;
+    expect(body.errors).toHaveLength(50);
+    expect(body.errors_omitted).toBe(59_950);
+    expect(body.message).toMatch(/; and 59950 more problems$/);
+    expect(body.detail).toBe(body.message);
+    expect((body.errors![0].value as string).length).toBe(200);
+    expect(body.errors![0].field.length).toBe(200);
+    // An array too long to echo becomes the start of its JSON text.
+    expect(body.errors![1].value).toMatch(/^\[1,1,1,.*…$/);
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+  });
+
+  it('keeps a body of many multi-byte problems within 64 KiB by listing fewer', () => {
+    const problems = Array.from({ length: 50 }, (_, index) => ({
+      field: `${'😀'.repeat(150)}${index}`,
+      value: '😀'.repeat(150),
+      allowed: '😀'.repeat(150),
+    }));
+    const body = describeError(new InvalidInputError(problems))!;
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES);
+    expect(body.errors!.length + body.errors_omitted!).toBe(50);
+    expect(body.errors!.length).toBeGreaterThan(10);
+  });
+
+  it('gives Retry-After to the errors that ask the client to come back', () => {
+    expect(errorHeaders(new TryLaterError('queue full', 7))).toEqual({ 'Retry-After': '7' });
+    expect(errorHeaders(new RateLimitedError('slow down', 0.2))).toEqual({ 'Retry-After': '1' });
+    expect(describeError(new RateLimitedError('slow down', 3))?.statusCode).toBe(429);
+    expect(errorHeaders(new NotFoundError('x'))).toEqual({});
   });
 
   it('leaves anything else to the caller as an unexpected fault (500)', () => {

@@ -4,15 +4,20 @@ import {
   ConflictError,
   DataFileError,
   FieldProblem,
+  cutText,
+  echoedValue,
   infrastructureFault,
   InvalidInputError,
-  jsonSafeValue,
   FailureCode,
+  MAX_ECHOED_CHARS,
+  MAX_LISTED_PROBLEMS,
   NotFoundError,
   TaskFailedError,
   TryLaterError,
 } from '@app/common';
 import { MalformedJsonError } from './json-body';
+import { RateLimitedError } from './rate-limit';
+import { MethodNotAllowedError } from './routing';
 
 /** The body of every error response (SPEC §5): what went wrong and what to fix. */
 export interface ErrorBody {
@@ -20,8 +25,18 @@ export interface ErrorBody {
   /** The HTTP reason phrase, e.g. "Unprocessable Entity". */
   error: string;
   message: string;
-  /** On 422 for invalid input: every failing field, the value given and what is allowed. */
+  /**
+   * The same text as `message` (SPEC §10.2): the web client and scripts of the system this
+   * replaces show `response.data.detail` and read nothing else.
+   */
+  detail: string;
+  /**
+   * On 422 for invalid input: the failing fields, the value given (cut to 200 characters)
+   * and what is allowed; at most MAX_LISTED_PROBLEMS of them.
+   */
   errors?: FieldProblem[];
+  /** How many more problems were found than `errors` lists (absent when none). */
+  errors_omitted?: number;
   /** A synchronous run's answers name their task and how it stands (SPEC §10.9). */
   task_id?: string;
   status?: string;
@@ -30,6 +45,16 @@ export interface ErrorBody {
 
 /** Largest request body accepted (SPEC §5: over 1 MiB is a 413). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * No error body is larger than this (issue 10, item 3), whatever the request: with 50
+ * problems cut to 200 characters each, a body reaches ~35 KiB of ASCII; the check in
+ * errorBody holds it for any text, multi-byte characters included.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** A message (and so `detail`) longer than this is cut: a 16 KB URL is echoed in part. */
+const MAX_MESSAGE_CHARS = 8 * 1024;
 
 export const REDIS_UNAVAILABLE_MESSAGE = 'Redis is unavailable; retry shortly';
 
@@ -55,13 +80,56 @@ const STATUS_OF_FAILURE: Record<FailureCode, HttpStatus> = {
 /** Nest's wording for a request no route matches, e.g. "Cannot GET /nope". */
 const NO_ROUTE = /^Cannot ([A-Z]+ \S+)$/;
 
-export function errorBody(statusCode: number, message: string, errors?: FieldProblem[]): ErrorBody {
-  return {
+/**
+ * Every error body is made here: `detail` beside `message` (SPEC §10.2), at most
+ * MAX_LISTED_PROBLEMS problems (`errors_omitted` counts the rest), echoed values and field
+ * names cut to MAX_ECHOED_CHARS, and the whole at most MAX_ERROR_BODY_BYTES. Its cost is
+ * bounded by those limits, not by the request: nothing here walks more than 50 problems.
+ */
+export function errorBody(
+  statusCode: number,
+  message: string,
+  problems?: FieldProblem[],
+  unlisted = 0,
+): ErrorBody {
+  const text = cutText(message, MAX_MESSAGE_CHARS);
+  const body: ErrorBody = {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',
-    message,
-    ...(errors !== undefined && { errors }),
+    message: text,
+    detail: text,
   };
+  if (problems === undefined) return body;
+  const errors = problems
+    .slice(0, MAX_LISTED_PROBLEMS)
+    .map(({ field, value, allowed }): FieldProblem => ({
+      field: cutText(field, MAX_ECHOED_CHARS),
+      value: echoedValue(value),
+      allowed: cutText(allowed, MAX_ECHOED_CHARS),
+    }));
+  let omitted = problems.length - errors.length + unlisted;
+  // Multi-byte text can still exceed the budget: list fewer problems until it fits.
+  while (errors.length > 0 && bodyBytes({ ...body, errors }) > MAX_ERROR_BODY_BYTES) {
+    errors.pop();
+    omitted += 1;
+  }
+  return { ...body, errors, ...(omitted > 0 && { errors_omitted: omitted }) };
+}
+
+function bodyBytes(body: ErrorBody): number {
+  return Buffer.byteLength(JSON.stringify(body));
+}
+
+/**
+ * Headers an error's response carries: `Retry-After` (seconds) when trying again later makes
+ * sense (a full queue, a busy run, a spent rate budget); `Allow` on a 405.
+ */
+export function errorHeaders(error: unknown): Record<string, string> {
+  if (error instanceof TryLaterError || error instanceof RateLimitedError) {
+    return { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterS))) };
+  }
+  if (error instanceof MethodNotAllowedError) return { Allow: error.allow.join(', ') };
+  return {};
 }
 
 /**
@@ -73,7 +141,8 @@ export function describeError(error: unknown): ErrorBody | undefined {
     return errorBody(
       HttpStatus.UNPROCESSABLE_ENTITY,
       error.message,
-      error.problems.map((problem) => ({ ...problem, value: jsonSafeValue(problem.value) })),
+      error.problems,
+      error.unlisted,
     );
   }
   if (error instanceof DataFileError) {
@@ -83,6 +152,12 @@ export function describeError(error: unknown): ErrorBody | undefined {
   if (error instanceof ConflictError) return errorBody(HttpStatus.CONFLICT, error.message);
   if (error instanceof TryLaterError) {
     return errorBody(HttpStatus.SERVICE_UNAVAILABLE, error.message);
+  }
+  if (error instanceof RateLimitedError) {
+    return errorBody(HttpStatus.TOO_MANY_REQUESTS, error.message);
+  }
+  if (error instanceof MethodNotAllowedError) {
+    return errorBody(HttpStatus.METHOD_NOT_ALLOWED, error.message);
   }
   if (error instanceof TaskFailedError) {
     // SPEC §10.9: a sync run that failed says so in `status` (a timed-out job's 504 and a

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { jsonBodyParser, MalformedJsonError } from './json-body';
+import { jsonBodyParser, MalformedJsonError, MAX_JSON_DEPTH } from './json-body';
 
 describe('jsonBodyParser', () => {
   const fastify = Fastify();
@@ -30,5 +30,16 @@ describe('jsonBodyParser', () => {
     expect(error).toBeInstanceOf(MalformedJsonError);
     expect(error?.message).toMatch(/__proto__/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses a body nested deeper than the limit, naming it, without parsing it', async () => {
+    const deep = (levels: number): string => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    const { error } = await run(deep(2000));
+    expect(error).toBeInstanceOf(MalformedJsonError);
+    expect(error?.message).toContain(`more than ${MAX_JSON_DEPTH} levels deep`);
+    expect(await run(deep(MAX_JSON_DEPTH))).toMatchObject({ error: null });
+    // Brackets inside strings (escaped quotes too) are text, not nesting.
+    const text = JSON.stringify({ a: '[[[{{{\\"'.repeat(100) });
+    expect(await run(text)).toMatchObject({ error: null });
   });
 });

@@ -16,7 +16,9 @@ Submit with POST /api/backtests/run (waits for the result) or /run-async (answer
 follow a task at GET /api/backtests/status/{task_id} or its /events stream, read results at
 GET /api/backtests/{id}. Dates are KST calendar dates, both inclusive.
 
-Errors are JSON {statusCode, error, message}; a 422 also lists every failing field in \`errors\`.
+Errors are JSON {statusCode, error, message, detail} (detail repeats message); a 422 also lists
+the failing fields in \`errors\` (at most 50; \`errors_omitted\` counts the rest). A 429 or 503
+carries Retry-After.
 When the server has API_KEY set, every /api route needs the header X-API-Key.`;
 
 /** The OpenAPI 3 document of every route, with the strategies' parameter schemas. */
@@ -40,7 +42,28 @@ export function createOpenApiDocument(app: INestApplication, info: PackageInfo):
     ...document.components,
     schemas: { ...document.components?.schemas, ...strategyParamsSchemas() },
   };
+  closeRequestBodies(document);
   return document;
+}
+
+/**
+ * Request bodies refuse fields they do not declare (the validation pipe's whitelist: 422 "no
+ * such field"), so their schemas say `additionalProperties: false`: a client generated from
+ * the document then refuses what the API would (issue 10, item 8: the request schemas were
+ * looser than the validation).
+ */
+function closeRequestBodies(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas ?? {};
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path) as Array<{ requestBody?: unknown }>) {
+      const body = operation?.requestBody as
+        { content?: Record<string, { schema?: { $ref?: string } }> } | undefined;
+      const ref = body?.content?.['application/json']?.schema?.$ref;
+      const name = ref?.startsWith('#/components/schemas/') ? ref.slice(21) : undefined;
+      const schema = name === undefined ? undefined : schemas[name];
+      if (schema && !('$ref' in schema)) schema.additionalProperties = false;
+    }
+  }
 }
 
 /** Swagger UI at /docs, the document at /docs-json. */

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { nullableRef } from '../openapi/nullable';
 import {
   CHART_VERSION,
   ChartDocument,
@@ -72,6 +73,7 @@ class ChartEquityDto implements ChartEquity {
   drawdown_pct!: number[];
 }
 
+@ApiExtraModels(ChartTradesDto, ChartMarkerCountsDto)
 class SymbolChartDto implements SymbolChart {
   @ApiProperty({ example: 'ETH_BTC' }) symbol!: string;
   @ApiProperty({ example: 5760, description: 'Candles in range' }) candles!: number;
@@ -80,12 +82,11 @@ class SymbolChartDto implements SymbolChart {
   @ApiProperty({ example: 3 }) trade_count!: number;
   @ApiProperty({ type: ChartOverviewDto }) overview!: ChartOverviewDto;
   @ApiProperty({
-    type: ChartTradesDto,
-    nullable: true,
+    ...nullableRef(ChartTradesDto),
     description: `Null past ${MAX_MARKERS_PER_SYMBOL} markers (2 per trade): see marker_counts`,
   })
   trades!: ChartTradesDto | null;
-  @ApiProperty({ type: ChartMarkerCountsDto, nullable: true })
+  @ApiProperty(nullableRef(ChartMarkerCountsDto))
   marker_counts!: ChartMarkerCountsDto | null;
   @ApiProperty({ type: ChartEquityDto }) equity!: ChartEquityDto;
 }

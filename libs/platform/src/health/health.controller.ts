@@ -28,6 +28,53 @@ export interface HealthReport extends ReadinessReport {
   uptime_s: number;
 }
 
+/** The documented shapes (issue 10, item 8: the API's own e2e test checks responses by them). */
+const STATUS_SCHEMA = { type: 'string', enum: ['healthy', 'unhealthy'], example: 'healthy' };
+const LIVENESS_SCHEMA = {
+  type: 'object',
+  required: ['status', 'timestamp', 'uptime_s'],
+  properties: {
+    status: STATUS_SCHEMA,
+    timestamp: { type: 'string', format: 'date-time', example: '2026-12-02T01:00:00.000Z' },
+    uptime_s: { type: 'integer', example: 42 },
+  },
+};
+const READINESS_PROPERTIES = {
+  status: STATUS_SCHEMA,
+  timestamp: { type: 'string', format: 'date-time', example: '2026-12-02T01:00:00.000Z' },
+  checks: {
+    type: 'object',
+    description: 'Each check by name: {status: "up"|"down", ...its figures, message when down}',
+    additionalProperties: { type: 'object', properties: { status: { type: 'string' } } },
+    example: { redis: { status: 'up' } },
+  },
+  failed: { type: 'array', items: { type: 'string' }, example: [] },
+  detail: {
+    type: 'string',
+    description: 'When unhealthy: which checks fail and why (SPEC §10.2: clients read detail)',
+    example: 'Not ready: redis is down (connect ECONNREFUSED 127.0.0.1:6379)',
+  },
+};
+const READINESS_SCHEMA = {
+  type: 'object',
+  required: ['status', 'timestamp', 'checks', 'failed'],
+  properties: READINESS_PROPERTIES,
+};
+const HEALTH_SCHEMA = {
+  type: 'object',
+  required: [...READINESS_SCHEMA.required, 'data_root', 'results_dir', 'redis', 'queue'],
+  properties: {
+    ...READINESS_PROPERTIES,
+    data_root: { type: 'string', example: './data' },
+    results_dir: { type: 'string', example: './data/tasks' },
+    redis: { type: 'string', example: 'redis://127.0.0.1:6379/0' },
+    queue: { type: 'string', example: 'backtests' },
+    environment: { type: 'string', example: 'production' },
+    host: { type: 'string', example: 'api-1' },
+    uptime_s: { type: 'integer', example: 42 },
+  },
+};
+
 /**
  * Probes for orchestrators and people (SPEC §5). Served by the API on PORT and by each worker
  * on WORKER_HEALTH_PORT; open without an API key. Liveness checks nothing outside the process,
@@ -51,8 +98,12 @@ export class HealthController {
       'status "healthy" (200) or "unhealthy" (503) with the failing checks named in `failed`; ' +
       'checks: redis (PING), data_root (readable), results_dir (writable), disk (free space ≥ MIN_FREE_DISK_MB).',
   })
-  @ApiResponse({ status: 200, description: 'Every check passes.' })
-  @ApiResponse({ status: 503, description: 'A check fails; `failed` names it.' })
+  @ApiResponse({ status: 200, description: 'Every check passes.', schema: HEALTH_SCHEMA })
+  @ApiResponse({
+    status: 503,
+    description: 'A check fails; `failed` names it.',
+    schema: HEALTH_SCHEMA,
+  })
   async overall(@Res({ passthrough: true }) reply: StatusCodeSetter): Promise<HealthReport> {
     const readiness = await this.answer(reply);
     return {
@@ -73,7 +124,7 @@ export class HealthController {
     summary: 'Liveness probe',
     description: 'The process serves requests. Checks no dependency: restart only a stuck process.',
   })
-  @ApiResponse({ status: 200, description: 'The process answers.' })
+  @ApiResponse({ status: 200, description: 'The process answers.', schema: LIVENESS_SCHEMA })
   live(): LivenessReport {
     return {
       status: 'healthy',
@@ -88,8 +139,16 @@ export class HealthController {
     summary: 'Readiness probe',
     description: 'Redis answers, DATA_ROOT is readable, the results dir writable with free space.',
   })
-  @ApiResponse({ status: 200, description: 'Ready for traffic and jobs.' })
-  @ApiResponse({ status: 503, description: 'Not ready; `failed` names the failing checks.' })
+  @ApiResponse({
+    status: 200,
+    description: 'Ready for traffic and jobs.',
+    schema: READINESS_SCHEMA,
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'Not ready; `failed` names the failing checks.',
+    schema: READINESS_SCHEMA,
+  })
   ready(@Res({ passthrough: true }) reply: StatusCodeSetter): Promise<ReadinessReport> {
     return this.answer(reply);
   }

@@ -16,6 +16,11 @@ export interface ReadinessReport {
   checks: HealthChecks;
   /** Names of the checks that failed (`shutting_down` while the process stops). */
   failed: string[];
+  /**
+   * When unhealthy: which checks fail and why, in one sentence. The clients of the system
+   * this replaces show an error's `detail` and read nothing else (SPEC §10.2).
+   */
+  detail?: string;
 }
 
 /**
@@ -58,6 +63,7 @@ export class HealthService {
       timestamp: new Date().toISOString(),
       checks: result.details,
       failed,
+      ...(failed.length > 0 && { detail: unhealthyDetail(failed, result.details) }),
     };
   }
 
@@ -73,4 +79,13 @@ export class HealthService {
         checks: Object.fromEntries(failed.map((name) => [name, checks[name]])),
       });
   }
+}
+
+/** "Not ready: redis is down (connect ECONNREFUSED …); disk is down (only 3 MB free…)". */
+function unhealthyDetail(failed: string[], checks: HealthChecks): string {
+  const reasons = failed.map((name) => {
+    const message = (checks[name] as { message?: unknown } | undefined)?.message;
+    return typeof message === 'string' ? `${name} is down (${message})` : `${name} is down`;
+  });
+  return `Not ready: ${reasons.join('; ')}`;
 }

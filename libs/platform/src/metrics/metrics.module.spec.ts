@@ -110,7 +110,12 @@ describe('MetricsModule', () => {
     metrics.jobFinished('completed', 'volume_long_candle', 0.2);
     metrics.jobFinished('failed', 'volume_zone_breakout', 3);
     metrics.candlesProcessed.inc(1234);
+    // Absent, not 0, before the first cleanup: 0 would read as "last ran in 1970".
+    expect(
+      samplesOf((await scrape()).samples, 'backtest_cleanup_last_run_timestamp_seconds'),
+    ).toEqual([]);
     metrics.cleanupFinished(2, 4096, new Date('2024-01-01T00:00:00Z'));
+    metrics.cleanupFinished(0, 0, new Date('2024-01-01T00:00:00Z'));
     const { samples } = await scrape();
     expect(sumOf(samples, 'backtest_jobs_total', { outcome: 'completed' })).toBe(1);
     expect(sumOf(samples, 'backtest_jobs_total', { outcome: 'failed' })).toBe(1);
@@ -119,6 +124,7 @@ describe('MetricsModule', () => {
     ).toBe(1);
     expect(sumOf(samples, 'backtest_candles_processed_total')).toBe(1234);
     expect(sumOf(samples, 'backtest_cleanup_removed_runs_total')).toBe(2);
+    expect(samplesOf(samples, 'backtest_cleanup_last_run_timestamp_seconds')).toHaveLength(1);
     expect(sumOf(samples, 'backtest_cleanup_last_run_timestamp_seconds')).toBe(1704067200);
   });
 

@@ -7,6 +7,9 @@ export type JobOutcome = 'completed' | 'failed' | 'cancelled';
 /** Requests whose URL matched no route share one label value, so odd URLs add no series. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/** The gauge's name: it is registered late (see cleanupLastRun), and looked up by it. */
+const CLEANUP_LAST_RUN = 'backtest_cleanup_last_run_timestamp_seconds';
+
 /**
  * The process's Prometheus registry and the series both apps share. Each process has its
  * own registry (no global state), served at /metrics in the Prometheus text format. The
@@ -100,10 +103,15 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /**
+   * Registered only once this process has finished a cleanup: an unlabelled gauge reads 0
+   * before its first set, and `time() - max(...)` then made the documented alert fire after
+   * every deploy and Grafana show "56 years" (issue 10, item 10). Absent, as the runbook says.
+   */
   readonly cleanupLastRun = new Gauge({
-    name: 'backtest_cleanup_last_run_timestamp_seconds',
+    name: CLEANUP_LAST_RUN,
     help: 'When this process last finished a scheduled cleanup (Unix time)',
-    registers: [this.registry],
+    registers: [],
   });
 
   constructor() {
@@ -131,5 +139,8 @@ export class MetricsService {
     this.cleanupRemovedRuns.inc(removedRuns);
     this.cleanupRemovedBytes.inc(removedBytes);
     this.cleanupLastRun.set(at.getTime() / 1000);
+    if (!this.registry.getSingleMetric(CLEANUP_LAST_RUN)) {
+      this.registry.registerMetric(this.cleanupLastRun);
+    }
   }
 }
