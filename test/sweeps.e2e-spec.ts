@@ -15,7 +15,9 @@ import { parquetReadObjects } from 'hyparquet';
 import { parseBacktestRequest, runBacktest } from '@app/backtest';
 import { getStrategy } from '@app/strategies';
 import { combinationParams, parseSweepRequest } from '@app/sweeps';
-import { call } from './support/api-client';
+import { ApiResponse, call } from './support/api-client';
+import { OpenApiDocument } from './support/openapi';
+import { OpenApiValidator, SeenResponse } from './support/openapi-validator';
 import { AppProcess, REPO_ROOT, startApp } from './support/app-process';
 import { PrivateRedis, startPrivateRedis } from './support/redis-server';
 import { openSse } from './support/sse';
@@ -81,11 +83,29 @@ describe('sweeps (real Redis, real worker processes)', () => {
     return worker;
   };
   const submit = async (body: unknown) =>
-    call<SweepView & { message?: string }>(api.url, 'POST', '/api/sweeps', { body });
+    track<SweepView & { message?: string }>('POST', '/api/sweeps', { body });
   const read = async (id: string): Promise<SweepView> =>
-    (await call<SweepView>(api.url, 'GET', `/api/sweeps/${id}`)).body;
+    (await track<SweepView>('GET', `/api/sweeps/${id}`)).body;
   const chunkLines = (worker: AppProcess, id: string) =>
     worker.logLines().filter((line) => line.sweep_id === id && typeof line.chunk === 'number');
+
+  /** Every answer of the API this file sees, checked against its OpenAPI document at the end. */
+  const seen: SeenResponse[] = [];
+  async function track<T = unknown>(
+    method: string,
+    path: string,
+    options: { body?: unknown } = {},
+  ): Promise<ApiResponse<T>> {
+    const response = await call<T>(api.url, method, path, options);
+    seen.push({
+      method,
+      path: path.split('?')[0],
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      body: response.body,
+    });
+    return response;
+  }
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
@@ -154,7 +174,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
 
     const folder = join(resultsDir, 'sweeps', id);
     expect(readdirSync(folder).sort()).toEqual(['manifest.json', 'results.parquet', 'sweep.json']);
-    const download = await call(api.url, 'GET', `/api/sweeps/${id}/results.parquet`);
+    const download = await track('GET', `/api/sweeps/${id}/results.parquet`);
     expect(download.status).toBe(200);
     const rows = await parquetReadObjects({ file: new Uint8Array(download.bytes).buffer });
     expect(rows).toHaveLength(216 * 3);
@@ -189,8 +209,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
       if (ranked) expect(ranked.score).toBe(run.result.portfolio.sharpe);
     }
     // The catalogue lists it.
-    const list = await call<{ items: Array<{ sweep_id: string; status: string }>; total: number }>(
-      api.url,
+    const list = await track<{ items: Array<{ sweep_id: string; status: string }>; total: number }>(
       'GET',
       '/api/sweeps?status=completed',
     );
@@ -288,9 +307,9 @@ describe('sweeps (real Redis, real worker processes)', () => {
     const sweep = await read(id);
     expect(sweep.error).toMatch(/^chunk 0 \(combinations 0–1\): .*BROKEN_BTC/);
     expect(existsSync(join(resultsDir, 'sweeps', id))).toBe(false);
-    const list = await call<{
+    const list = await track<{
       items: Array<{ sweep_id: string; status: string; error: string | null }>;
-    }>(api.url, 'GET', '/api/sweeps?status=failed');
+    }>('GET', '/api/sweeps?status=failed');
     expect(list.body.items.find((item) => item.sweep_id === id)).toMatchObject({
       status: 'failed',
       error: sweep.error,
@@ -364,7 +383,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
     });
     const id = accepted.body.sweep_id;
     await eventually(async () => (await read(id)).done > 0, 60_000, 'a chunk done');
-    const cancelled = await call<SweepView>(api.url, 'DELETE', `/api/sweeps/${id}`);
+    const cancelled = await track<SweepView>('DELETE', `/api/sweeps/${id}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     const doneAtCancel = cancelled.body.done;
@@ -378,7 +397,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
     expect(after).toMatchObject({ status: 'cancelled', done: doneAtCancel });
     expect(after.done).toBeLessThan(after.combinations);
     expect(existsSync(join(resultsDir, 'sweeps', id))).toBe(false);
-    expect((await call(api.url, 'DELETE', `/api/sweeps/${id}`)).status).toBe(409);
+    expect((await track('DELETE', `/api/sweeps/${id}`)).status).toBe(409);
   });
 
   it('a sweep whose state expired while it waited is made again from its job and completes', async () => {
@@ -420,5 +439,27 @@ describe('sweeps (real Redis, real worker processes)', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('every answer above agrees with the OpenAPI document (statuses, content types, schemas)', async () => {
+    // A few more statuses of the sweeps routes: 404s and a 400.
+    await track('GET', '/api/sweeps/0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3');
+    await track('GET', '/api/sweeps/0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3/results.parquet');
+    await track('DELETE', '/api/sweeps/0b9c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3');
+    const document = (await call<OpenApiDocument>(api.url, 'GET', '/docs-json')).body;
+    const validator = new OpenApiValidator(document);
+    const statuses = new Set(seen.map((response) => `${response.method} ${response.status}`));
+    expect([...statuses].sort()).toEqual(
+      expect.arrayContaining([
+        'DELETE 200',
+        'DELETE 404',
+        'DELETE 409',
+        'GET 200',
+        'GET 404',
+        'POST 202',
+        'POST 422',
+      ]),
+    );
+    expect(seen.flatMap((response) => validator.problems(response))).toEqual([]);
   });
 });

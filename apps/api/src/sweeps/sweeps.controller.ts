@@ -158,7 +158,8 @@ export class SweepsController {
       'One row per combination, window and symbol: index, the parameters by name, window, symbol, then the §3/§12 figures by their names. Readable by DuckDB and hyparquet.',
   })
   @ApiParam(SWEEP_ID_PARAM)
-  @ApiProduces('application/vnd.apache.parquet')
+  // JSON too: the errors (404) are JSON, and produces applies to every response of the route.
+  @ApiProduces('application/vnd.apache.parquet', 'application/json')
   @ApiOkResponse({
     description: 'The Parquet file',
     content: { 'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } } },
