@@ -7,6 +7,7 @@ import { HttpModule } from './http/http.module';
 import { ReportsModule } from './reports/reports.module';
 import { RootModule } from './root/root.module';
 import { StrategiesModule } from './strategies/strategies.module';
+import { SweepsModule } from './sweeps/sweeps.module';
 import { ApiThreadsModule } from './threads/api-threads.service';
 
 /** The HTTP API (SPEC §5): enqueues backtests, serves their state and results. */
@@ -26,6 +27,7 @@ export class AppModule {
         RootModule,
         StrategiesModule,
         BacktestsModule,
+        SweepsModule,
         DataModule,
         ReportsModule,
         HealthModule,

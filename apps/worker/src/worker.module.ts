@@ -5,6 +5,7 @@ import {
   HealthModule,
   MetricsModule,
   platformModules,
+  SweepQueueModule,
 } from '@app/platform';
 import { backtestConsumerFor } from './backtest/backtest.consumer';
 import { BacktestJobHandler } from './backtest/backtest-job.handler';
@@ -16,6 +17,8 @@ import { TaskFinisher } from './backtest/task-finisher';
 import { TaskReconciler } from './backtest/task-reconciler';
 import { workerOriginProvider } from './backtest/worker-origin';
 import { CleanupModule } from './cleanup/cleanup.module';
+import { SweepChunkPool } from './sweeps/sweep-chunk-pool';
+import { SweepConsumer } from './sweeps/sweep.consumer';
 
 /**
  * The worker: consumes the backtest queue, keeps task states honest, and serves /health and
@@ -36,7 +39,13 @@ export class WorkerModule {
   static features(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [backtestQueueRegistration(), HealthModule, MetricsModule, CleanupModule],
+      imports: [
+        backtestQueueRegistration(),
+        SweepQueueModule,
+        HealthModule,
+        MetricsModule,
+        CleanupModule,
+      ],
       providers: [
         workerOriginProvider,
         BacktestThreadPool,
@@ -47,6 +56,8 @@ export class WorkerModule {
         BacktestJobHandler,
         backtestConsumerFor(config),
         TaskReconciler,
+        SweepChunkPool,
+        SweepConsumer,
       ],
     };
   }

@@ -9,3 +9,4 @@ export * from './health';
 export * from './metrics';
 export * from './startup';
 export * from './platform-modules';
+export * from './sweep-queue.module';

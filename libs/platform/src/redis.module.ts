@@ -116,7 +116,7 @@ export class RedisModule {
     return {
       module: RedisModule,
       providers: [{ provide: REDIS_ROLE, useValue: role }, RedisConnections],
-      exports: [RedisConnections],
+      exports: [RedisConnections, REDIS_ROLE],
     };
   }
 }

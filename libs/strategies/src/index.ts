@@ -16,7 +16,13 @@ export {
   type ExecutionSettings,
   type PositionMode,
 } from './execution';
-export { getStrategy, listStrategies, resolveParams, type StrategyDefinition } from './registry';
+export {
+  getStrategy,
+  listStrategies,
+  resolveParams,
+  type StrategyDefinition,
+  type StrategyGrid,
+} from './registry';
 export type { StrategyRunOptions, StrategySignals } from './signals';
 export { computeBarEquity, type BarEquityTrades } from './bar-equity';
 export {
@@ -59,6 +65,7 @@ export {
 export {
   VOLUME_LONG_CANDLE_PARAMS,
   volumeLongCandle,
+  VolumeLongCandleGrid,
   type VolumeLongCandleParams,
 } from './volume-long-candle';
 export {

@@ -1,7 +1,11 @@
 import { Candles, FieldProblem, InvalidInputError } from '@app/common';
 import { ParamsOf, ParamSpec, ResolvedParams, validateParams } from './params';
 import { StrategyRunOptions, StrategySignals } from './signals';
-import { VOLUME_LONG_CANDLE_PARAMS, volumeLongCandle } from './volume-long-candle';
+import {
+  VOLUME_LONG_CANDLE_PARAMS,
+  volumeLongCandle,
+  VolumeLongCandleGrid,
+} from './volume-long-candle';
 import { VOLUME_ZONE_BREAKOUT_PARAMS, volumeZoneBreakout } from './volume-zone-breakout';
 
 export interface StrategyDefinition {
@@ -12,6 +16,16 @@ export interface StrategyDefinition {
   readonly params: readonly ParamSpec[];
   /** Runs over one symbol's candles; `params` must come from {@link resolveParams}. */
   run(candles: Candles, params: ResolvedParams, options?: StrategyRunOptions): StrategySignals;
+  /**
+   * For a parameter sweep over one series: a runner that shares work between the
+   * combinations and gives exactly `run`'s signals. Without one, a sweep calls `run`.
+   */
+  grid?(candles: Candles): StrategyGrid;
+}
+
+/** Runs of one strategy over one series that share work (see StrategyDefinition.grid). */
+export interface StrategyGrid {
+  run(params: ResolvedParams, options?: StrategyRunOptions): StrategySignals;
 }
 
 /** Ties a strategy function to its table; resolveParams is what makes the cast sound. */
@@ -20,13 +34,22 @@ function defineStrategy<const Table extends readonly ParamSpec[]>(definition: {
   description: string;
   params: Table;
   run: (candles: Candles, params: ParamsOf<Table>, options?: StrategyRunOptions) => StrategySignals;
+  grid?: (candles: Candles) => {
+    run(params: ParamsOf<Table>, options?: StrategyRunOptions): StrategySignals;
+  };
 }): StrategyDefinition {
-  const { name, description, params, run } = definition;
+  const { name, description, params, run, grid } = definition;
   return {
     name,
     description,
     params,
     run: (candles, resolved, options) => run(candles, resolved as ParamsOf<Table>, options),
+    ...(grid && {
+      grid: (candles: Candles): StrategyGrid => {
+        const shared = grid(candles);
+        return { run: (resolved, options) => shared.run(resolved as ParamsOf<Table>, options) };
+      },
+    }),
   };
 }
 
@@ -37,6 +60,7 @@ const STRATEGIES: readonly StrategyDefinition[] = [
       'Buys at the close of a long bullish candle (a large body, small wicks) traded on a volume surge above the recent average.',
     params: VOLUME_LONG_CANDLE_PARAMS,
     run: volumeLongCandle,
+    grid: (candles) => new VolumeLongCandleGrid(candles),
   }),
   defineStrategy({
     name: 'volume_zone_breakout',

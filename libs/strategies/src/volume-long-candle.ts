@@ -1,6 +1,7 @@
-import { Candles } from '@app/common';
+import { Candles, throwIfCancelled } from '@app/common';
 import { EPS, STALE_SUM_RATIO, sumLeftToRight } from './float-bounds';
 import { ParamsOf, ParamSpec } from './params';
+import { checkCandles } from './candle-checks';
 import { runScan } from './run-scan';
 import { SignalCollector, StrategyRunOptions, StrategySignals } from './signals';
 
@@ -44,6 +45,27 @@ export const VOLUME_LONG_CANDLE_PARAMS = [
 ] as const satisfies readonly ParamSpec[];
 
 export type VolumeLongCandleParams = ParamsOf<typeof VOLUME_LONG_CANDLE_PARAMS>;
+
+/**
+ * SPEC §3's long candle, the one definition the scan and the sweep grid share: body >= body_pct,
+ * close > open, each wick below 2·body_pct (`maxWick`), the spec's operations as written.
+ */
+function isLongCandle(
+  barOpen: number,
+  barHigh: number,
+  barLow: number,
+  barClose: number,
+  bodyPct: number,
+  maxWick: number,
+): boolean {
+  // The body test first: it almost always fails, so its branch predicts well (close > open does not).
+  return (
+    (barClose - barOpen) / barOpen >= bodyPct &&
+    barClose > barOpen &&
+    Math.max(barHigh - barClose, 0) / barOpen < maxWick &&
+    Math.max(barOpen - barLow, 0) / barOpen < maxWick
+  );
+}
 
 /**
  * SPEC §3 volume_long_candle: a signal on a long bullish candle with a volume surge.
@@ -108,13 +130,7 @@ class LongCandleScan {
         runningError += EPS * Math.abs(runningSum);
       }
 
-      const barOpen = open[i];
-      const barClose = close[i];
-      // The body test first: it almost always fails, so its branch predicts well (close > open does not).
-      if (!((barClose - barOpen) / barOpen >= bodyPct)) continue;
-      if (!(barClose > barOpen)) continue;
-      if (!(Math.max(high[i] - barClose, 0) / barOpen < maxWick)) continue;
-      if (!(Math.max(barOpen - low[i], 0) / barOpen < maxWick)) continue;
+      if (!isLongCandle(open[i], high[i], low[i], close[i], bodyPct, maxWick)) continue;
 
       const count = i < window ? i + 1 : window;
       if (canFilter && runningError <= runningSum * STALE_SUM_RATIO) {
@@ -132,5 +148,71 @@ class LongCandleScan {
     }
     this.runningSum = runningSum;
     this.runningError = runningError;
+  }
+}
+
+/**
+ * What a parameter sweep's combinations share on one series (SPEC §13): the long candles of
+ * a body_pct (the same for every vol_ma_window, vol_multiplier and hold), and the volume mean
+ * of a vol_ma_window at those bars (the same for every vol_multiplier and hold). Each run then
+ * only compares volumes. The figures are the scan's bit for bit: the mean is the scan's exact
+ * one (the window summed left to right, then divided; the scan's running sum only rules out
+ * bars that are certainly no surge), the surge test and the confidence the same expressions.
+ */
+export class VolumeLongCandleGrid {
+  private readonly longCandles = new Map<number, Int32Array>();
+  private readonly volumeMeans = new Map<string, Float64Array>();
+
+  constructor(private readonly candles: Candles) {
+    // The checks a run makes (and its error for candles it refuses), once for the series.
+    checkCandles(candles);
+  }
+
+  run(params: VolumeLongCandleParams, options: StrategyRunOptions = {}): StrategySignals {
+    throwIfCancelled(options.isCancelled);
+    const bars = this.longCandlesOf(params.body_pct);
+    const means = this.meansOf(params.body_pct, params.vol_ma_window, bars);
+    const { volume } = this.candles;
+    const multiplier = params.vol_multiplier;
+    const signals = new SignalCollector();
+    for (let k = 0; k < bars.length; k++) {
+      const i = bars[k];
+      const barVolume = volume[i];
+      const volMa = means[k];
+      if (!(barVolume >= volMa * multiplier)) continue;
+      signals.push(i, volMa === 0 ? 1 : Math.min(barVolume / volMa / multiplier, 1));
+    }
+    return signals.finish(params.hold_period_bars);
+  }
+
+  private longCandlesOf(bodyPct: number): Int32Array {
+    let bars = this.longCandles.get(bodyPct);
+    if (!bars) {
+      const { open, high, low, close, length } = this.candles;
+      const maxWick = 2 * bodyPct;
+      const found = new SignalCollector();
+      for (let i = 0; i < length; i++) {
+        if (isLongCandle(open[i], high[i], low[i], close[i], bodyPct, maxWick)) found.push(i, 0);
+      }
+      bars = found.finish(0).indices;
+      this.longCandles.set(bodyPct, bars);
+    }
+    return bars;
+  }
+
+  private meansOf(bodyPct: number, window: number, bars: Int32Array): Float64Array {
+    const key = `${bodyPct}/${window}`;
+    let means = this.volumeMeans.get(key);
+    if (!means) {
+      const { volume } = this.candles;
+      means = new Float64Array(bars.length);
+      for (let k = 0; k < bars.length; k++) {
+        const i = bars[k];
+        const count = i < window ? i + 1 : window;
+        means[k] = sumLeftToRight(volume, i + 1 - count, i + 1) / count;
+      }
+      this.volumeMeans.set(key, means);
+    }
+    return means;
   }
 }

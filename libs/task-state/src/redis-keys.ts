@@ -14,6 +14,11 @@
  * | {queue}:lock:run:{id}          | string  | the API replica rewriting that run's result       |
  * | {queue}:lock:preset:{sha256}   | string  | the API replica changing that preset              |
  * | {queue}:cleanup:last-run       | hash    | when, where and what the last cleanup removed     |
+ * | sweep:{id}                     | hash    | a sweep's state (SPEC §13), TTL TASK_TTL_S        |
+ * | sweep:{id}:chunks              | set     | indexes of the sweep's chunks counted as done     |
+ * | {queue}:sweep-events           | channel | a JSON SweepEvent per change of any sweep         |
+ *
+ * The sweeps' BullMQ queue is `bull:{QUEUE_NAME}-sweeps:*` (libs/platform's sweep queue).
  */
 export const redisKeys = {
   task: (taskId: string): string => `task:${taskId}`,
@@ -25,4 +30,7 @@ export const redisKeys = {
   runLock: (queueName: string, runId: string): string => `${queueName}:lock:run:${runId}`,
   presetLock: (queueName: string, nameKey: string): string => `${queueName}:lock:preset:${nameKey}`,
   cleanupLastRun: (queueName: string): string => `${queueName}:cleanup:last-run`,
+  sweep: (sweepId: string): string => `sweep:${sweepId}`,
+  sweepChunks: (sweepId: string): string => `sweep:${sweepId}:chunks`,
+  sweepEvents: (queueName: string): string => `${queueName}:sweep-events`,
 } as const;

@@ -3,6 +3,7 @@ import { InvalidInputError } from '@app/common';
 import { AppConfig, redisOptions } from '@app/config';
 import { cleanupRuns } from '@app/catalogue';
 import { ResultStore } from '@app/storage';
+import { cleanupSweeps } from '@app/sweeps';
 import { ACTIVE_STATUSES, TaskStateStore } from '@app/task-state';
 import { openCliCatalogue } from '../cli-catalogue';
 import { cliConfig } from '../cli-config';
@@ -61,8 +62,16 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
       },
       dryRun,
     );
+    // Sweep folders exist only for completed sweeps: nothing of theirs is ever active. Each
+    // removed folder's catalogue row goes with it, as the worker's cleanup does.
+    const sweeps = await cleanupSweeps(
+      config.resultsDir,
+      { now: new Date(), resultTtlDays: ttlDays, unfinishedGraceMs: config.jobTimeoutS * 1000 },
+      dryRun,
+      (sweepId) => catalogue.removeSweep(sweepId),
+    );
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...report, sweeps }, null, 2)}\n`);
       return 0;
     }
     for (const entry of report.removed) {
@@ -75,6 +84,15 @@ export async function cleanupCommand(flags: FlagValues): Promise<number> {
     process.stdout.write(
       `${dryRun ? 'Dry run: would delete' : 'Deleted'} ${report.count} run folder(s), ${report.size_mb.toFixed(2)} MB, from ${config.resultsDir}\n`,
     );
+    for (const entry of sweeps.removed) {
+      process.stdout.write(
+        `${dryRun ? 'would delete' : 'deleted'} sweeps/${entry.id}  ${entry.status}  finished ${entry.finished_at}  ${(entry.size_bytes / 1048576).toFixed(2)} MB\n`,
+      );
+    }
+    if (sweeps.count > 0)
+      process.stdout.write(
+        `${dryRun ? 'Dry run: would delete' : 'Deleted'} ${sweeps.count} sweep folder(s), ${sweeps.size_mb.toFixed(2)} MB\n`,
+      );
     return 0;
   } finally {
     redis?.disconnect();

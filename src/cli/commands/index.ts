@@ -6,11 +6,13 @@ import { CLEANUP } from './cleanup.command';
 import { IMPORT } from './import.command';
 import { INVENTORY } from './inventory.command';
 import { STRATEGIES } from './strategies.command';
+import { SWEEP } from './sweep.command';
 import { VERSION } from './version.command';
 
 /** Every command, in the order `cli --help` lists them. Definitions only: nothing heavy. */
 export const COMMANDS: readonly CommandDefinition[] = [
   BACKTEST,
+  SWEEP,
   IMPORT,
   INVENTORY,
   STRATEGIES,

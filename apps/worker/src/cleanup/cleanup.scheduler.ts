@@ -108,7 +108,7 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
 
   private async recordSuccess(
     occurrence: number,
-    { runs, jobs }: CleanupSummary,
+    { runs, sweeps, jobs }: CleanupSummary,
     finishedAt: Date,
   ): Promise<void> {
     this.metrics.cleanupFinished(runs.count, runs.size_bytes, finishedAt);
@@ -125,6 +125,8 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
         removed_mb: runs.size_mb,
         removed_ids: runs.removed.map((entry) => entry.id),
         kept_active_ids: runs.skipped_active,
+        removed_sweeps: sweeps.count,
+        removed_sweep_ids: sweeps.removed.map((entry) => entry.id),
         jobs_removed: {
           completed: jobs.completed,
           failed: jobs.failed,
@@ -132,7 +134,7 @@ export class CleanupScheduler implements OnApplicationBootstrap, OnApplicationSh
         },
         orphaned_job_ids: jobs.orphaned,
       },
-      `Results cleanup removed ${runs.count} run folder(s), ${runs.size_mb.toFixed(2)} MB`,
+      `Results cleanup removed ${runs.count} run folder(s), ${runs.size_mb.toFixed(2)} MB, and ${sweeps.count} sweep folder(s), ${sweeps.size_mb.toFixed(2)} MB`,
     );
   }
 }

@@ -5,6 +5,7 @@ import { AppConfig } from '@app/config';
 import { Catalogue, cleanupRuns, CleanupReport } from '@app/catalogue';
 import { BACKTEST_QUEUE, InjectCatalogue, InjectConfig } from '@app/platform';
 import { ResultStore } from '@app/storage';
+import { cleanupSweeps } from '@app/sweeps';
 import { ACTIVE_STATUSES, isTerminal, taskJobOptions, TaskStateStore } from '@app/task-state';
 
 /** Jobs removed per `Queue.clean` call, and the most waiting jobs looked at per run. */
@@ -27,6 +28,8 @@ export interface QueueTrimReport {
 
 export interface CleanupSummary {
   runs: CleanupReport;
+  /** Completed sweeps' folders under RESULTS_DIR/sweeps/ past TASK_RESULT_TTL_DAYS. */
+  sweeps: CleanupReport;
   jobs: QueueTrimReport;
 }
 
@@ -56,7 +59,17 @@ export class ResultsCleanup {
       unfinishedGraceMs: this.config.jobTimeoutS * 1000,
       isActive: (id) => this.isActive(id),
     });
-    return { runs, jobs: await this.trimQueue() };
+    const sweeps = await cleanupSweeps(
+      this.config.resultsDir,
+      {
+        now,
+        resultTtlDays: this.config.taskResultTtlDays,
+        unfinishedGraceMs: this.config.jobTimeoutS * 1000,
+      },
+      false,
+      (sweepId) => this.catalogue.removeSweep(sweepId),
+    );
+    return { runs, sweeps, jobs: await this.trimQueue() };
   }
 
   /** Queued or running by its task hash (an unreadable hash makes the whole pass fail: safe). */

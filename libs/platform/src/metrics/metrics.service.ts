@@ -71,6 +71,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Combinations evaluated by this worker's sweep chunks: rate() of it is combinations/s. */
+  readonly sweepCombinations = new Counter({
+    name: 'backtest_sweep_combinations_total',
+    help: 'Sweep combinations evaluated (counted once per chunk, when the chunk is counted)',
+    registers: [this.registry],
+  });
+
+  readonly sweepChunks = new Counter({
+    name: 'backtest_sweep_chunks_total',
+    help: 'Sweep chunks finished on this worker, by outcome: completed, failed, stopped',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sweepChunksRunning = new Gauge({
+    name: 'backtest_sweep_chunks_running',
+    help: 'Sweep chunks running on this worker now',
+    registers: [this.registry],
+  });
+
   readonly cleanupRemovedRuns = new Counter({
     name: 'backtest_cleanup_removed_runs_total',
     help: 'Run folders deleted by the scheduled cleanup',

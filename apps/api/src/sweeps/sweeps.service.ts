@@ -1,0 +1,239 @@
+import { access, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Catalogue, SweepRow } from '@app/catalogue';
+import { ConflictError, NotFoundError } from '@app/common';
+import { AppConfig } from '@app/config';
+import { InjectCatalogue, InjectConfig, SweepQueue } from '@app/platform';
+import {
+  chunkSizeOf,
+  chunksOf,
+  parseSweepRequest,
+  readSweepDocument,
+  sweepCatalogueRow,
+  sweepDir,
+  SWEEP_RESULTS_FILE,
+  SweepRequest,
+} from '@app/sweeps';
+import { FINAL_SWEEP_STATE_STATUSES, SweepRecord, SweepStateStore } from '@app/task-state';
+import type { SweepAcceptedDto, SweepStateDto } from './sweep.dto';
+
+/** Where the parent job and chunk jobs of a sweep live, and how they behave. */
+const CHUNK_JOB_OPTIONS = {
+  // A chunk's figures stay with the parent (BullMQ keeps children's values there).
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  // A failed chunk fails the sweep: its parent never runs.
+  failParentOnFailure: true,
+  // A chunk's own failures are final (UnrecoverableError); what else throws is the
+  // infrastructure (a Redis blip while counting it): tried again, and counted once anyway.
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+
+/**
+ * Submitting, reading, following and cancelling sweeps (SPEC §13). State lives in the
+ * sweep:{id} hash while it lasts (TASK_TTL_S after its last change), then in the sweep's
+ * folder (completed) or the catalogue (failed, cancelled).
+ */
+@Injectable()
+export class Sweeps {
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly states: SweepStateStore,
+    private readonly queue: SweepQueue,
+    @InjectCatalogue() private readonly catalogue: Catalogue,
+  ) {}
+
+  async submit(body: unknown): Promise<SweepAcceptedDto> {
+    const plan = parseSweepRequest(body, this.config.maxSweepCombinations);
+    const sweepId = randomUUID();
+    const chunks = chunksOf(plan.combinations, chunkSizeOf(plan));
+    const createdAt = new Date().toISOString();
+    const record = {
+      sweep_id: sweepId,
+      combinations: plan.combinations,
+      chunks: chunks.length,
+      strategy: plan.request.strategy,
+      objective: plan.request.objective,
+      request: JSON.stringify(plan.request),
+      created_at: createdAt,
+    };
+    await this.states.create(record);
+    // Listed at once (GET /api/sweeps); the row follows the sweep to its end.
+    const state = (await this.states.get(sweepId))!;
+    await this.catalogue.upsertSweep(sweepCatalogueRow(state));
+    try {
+      await this.addFlow(sweepId, plan.request, chunks);
+    } catch (error) {
+      // Not queued after all: the state says so rather than "queued" for ever.
+      await this.states
+        .transition(sweepId, 'failed', ['queued'], {
+          finished_at: new Date().toISOString(),
+          error: 'The sweep could not be queued',
+        })
+        .catch(() => undefined);
+      const failed = await this.states.get(sweepId).catch(() => undefined);
+      if (failed)
+        await this.catalogue.upsertSweep(sweepCatalogueRow(failed)).catch(() => undefined);
+      throw error;
+    }
+    return { sweep_id: sweepId, status: 'queued', combinations: plan.combinations };
+  }
+
+  /** One flow: a parent job (its id the sweep id) whose children are the chunks. */
+  private async addFlow(
+    sweepId: string,
+    request: SweepRequest,
+    chunks: ReturnType<typeof chunksOf>,
+  ): Promise<void> {
+    await this.queue.flows.add({
+      name: 'sweep',
+      queueName: this.queue.name,
+      data: { sweep_id: sweepId, request },
+      opts: { jobId: sweepId, removeOnComplete: true, removeOnFail: 1000 },
+      children: chunks.map(({ chunk, from, to }) => ({
+        name: 'chunk',
+        queueName: this.queue.name,
+        data: { sweep_id: sweepId, chunk, from, to, request },
+        opts: { jobId: `${sweepId}-chunk-${chunk}`, ...CHUNK_JOB_OPTIONS },
+      })),
+    });
+  }
+
+  /** The sweep as GET /api/sweeps/{id} answers it; 404 when it is known nowhere. */
+  async get(sweepId: string): Promise<SweepStateDto> {
+    const state = await this.states.get(sweepId);
+    if (state) {
+      const view = viewOfState(state);
+      if (state.status !== 'completed') return view;
+      const document = await readSweepDocument(this.config.resultsDir, sweepId);
+      return document
+        ? {
+            ...view,
+            best: document.best as never,
+            top: document.top as never,
+            validation: document.validation,
+          }
+        : view;
+    }
+    const document = await readSweepDocument(this.config.resultsDir, sweepId);
+    if (document) {
+      return {
+        sweep_id: sweepId,
+        status: 'completed',
+        progress: 1,
+        combinations: document.combinations,
+        done: document.done,
+        chunks: 0,
+        objective: document.objective,
+        best: document.best as never,
+        top: document.top as never,
+        validation: document.validation,
+        request: document.request as never,
+        created_at: document.created_at,
+        started_at: document.started_at,
+        finished_at: document.finished_at,
+        error: null,
+      };
+    }
+    const row = await this.catalogue.getSweep(sweepId);
+    if (row) return viewOfRow(row);
+    throw new NotFoundError(`No sweep ${sweepId}`);
+  }
+
+  list(query: { limit: number; offset: number; strategy?: string; status?: SweepRow['status'] }) {
+    return this.catalogue.listSweeps(query);
+  }
+
+  /** Cancels every part of a queued or running sweep; 409 once it has ended. */
+  async cancel(sweepId: string): Promise<SweepStateDto> {
+    const moved = await this.states.transition(sweepId, 'cancelled', ['queued', 'running'], {
+      finished_at: new Date().toISOString(),
+      error: 'Cancelled by request',
+    });
+    if (!moved.ok) {
+      if (moved.reason === 'conflict')
+        throw new ConflictError(
+          `Sweep ${sweepId} has already ${moved.current === 'cancelled' ? 'been cancelled' : moved.current}`,
+        );
+      const known = await this.get(sweepId); // 404 when unknown
+      throw new ConflictError(
+        `Sweep ${sweepId} has already ${known.status === 'cancelled' ? 'been cancelled' : known.status}`,
+      );
+    }
+    // Jobs not yet taken go now; a running chunk sees the status within a moment and stops.
+    await this.queue.queue.remove(sweepId, { removeChildren: true }).catch(() => undefined);
+    await rm(sweepDir(this.config.resultsDir, sweepId), { recursive: true, force: true });
+    const state = await this.states.get(sweepId);
+    if (state) await this.catalogue.upsertSweep(sweepCatalogueRow(state));
+    return this.get(sweepId);
+  }
+
+  /** The results file of a completed sweep. */
+  async resultsFile(sweepId: string): Promise<string> {
+    const path = join(sweepDir(this.config.resultsDir, sweepId), SWEEP_RESULTS_FILE);
+    try {
+      await access(path);
+      return path;
+    } catch {
+      const sweep = await this.get(sweepId);
+      throw new NotFoundError(
+        `Sweep ${sweepId} is ${sweep.status}: results.parquet exists once it has completed`,
+      );
+    }
+  }
+
+  isFinal(status: SweepRecord['status']): boolean {
+    return FINAL_SWEEP_STATE_STATUSES.includes(status);
+  }
+}
+
+function viewOfState(state: SweepRecord): SweepStateDto {
+  const request = JSON.parse(state.request) as Record<string, unknown>;
+  return {
+    sweep_id: state.sweep_id,
+    status: state.status,
+    progress: state.progress,
+    combinations: state.combinations,
+    done: state.done,
+    chunks: state.chunks,
+    objective: state.objective,
+    best: null,
+    top: [],
+    validation: null,
+    request,
+    created_at: state.created_at,
+    started_at: state.started_at,
+    finished_at: state.finished_at,
+    error: state.error,
+  };
+}
+
+function viewOfRow(row: SweepRow): SweepStateDto {
+  return {
+    sweep_id: row.sweep_id,
+    status: row.status,
+    progress: row.combinations > 0 ? row.done / row.combinations : 0,
+    combinations: row.combinations,
+    done: row.done,
+    chunks: 0,
+    objective: row.objective,
+    best: row.best,
+    top: [],
+    validation: null,
+    request: {
+      strategy: row.strategy,
+      symbols: row.symbols,
+      timeframe: row.timeframe,
+      start_date: row.start_date,
+      end_date: row.end_date,
+      objective: row.objective,
+    },
+    created_at: row.created_at,
+    started_at: null,
+    finished_at: row.finished_at,
+    error: row.error,
+  };
+}
