@@ -317,6 +317,9 @@ describe('rate limit across replicas (issue 10, item 1)', () => {
       body: VALID_REQUEST,
     });
     expect(encoded.status).toBe(429);
+    // A sweep (one job per chunk) spends the same budget: refused before it is validated.
+    const sweep = await call(apis[0].url, 'POST', '/api/sweeps', { body: {} });
+    expect(sweep.status).toBe(429);
   });
 });
 

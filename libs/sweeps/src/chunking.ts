@@ -18,6 +18,11 @@ const RUN_OVERHEAD_BARS = 2_000;
 export const CHUNK_TARGET_S = 1.5;
 /** A chunk's result travels through Redis (the child job's return value): keep it modest. */
 export const MAX_CHUNK_COMBINATIONS = 500;
+/**
+ * And bounded in result rows (combination × window × symbol, ~1.2 KB each in the child's
+ * return value): 500 combinations of a 20-symbol, 22-window sweep would be one 264 MB value.
+ */
+export const MAX_CHUNK_ROWS = 10_000;
 
 /**
  * Combinations per chunk: about CHUNK_TARGET_S of work, judged from the bars the range can
@@ -35,7 +40,8 @@ export function chunkSizeOf(plan: SweepPlan): number {
     barsPerDay * windowDays * request.symbols.length + runs * RUN_OVERHEAD_BARS;
   const rate = BARS_PER_SECOND[request.strategy] ?? DEFAULT_BARS_PER_SECOND;
   const size = Math.floor((CHUNK_TARGET_S * rate) / barsPerCombination);
-  return Math.max(1, Math.min(MAX_CHUNK_COMBINATIONS, size));
+  const byRows = Math.floor(MAX_CHUNK_ROWS / runs);
+  return Math.max(1, Math.min(MAX_CHUNK_COMBINATIONS, byRows, size));
 }
 
 /** The chunks of a sweep: [from, to) ranges of combination indexes, in order. */

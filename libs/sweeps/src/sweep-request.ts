@@ -91,6 +91,13 @@ export interface SweepPlan {
 
 /** Most values one axis may list: bounds the work of expanding a grid before it is counted. */
 const MAX_AXIS_VALUES = 100_000;
+/**
+ * Result rows a sweep may produce (see parseSweepRequest): about 1.2 GB of chunk results in
+ * Redis at the most, before they are ranked and written to results.parquet.
+ */
+export const MAX_SWEEP_RESULT_ROWS = 1_000_000;
+/** A grid step's decimals: toFixed takes at most 100, and no parameter table needs more. */
+const MAX_STEP_DECIMALS = 12;
 
 /**
  * Validates a raw sweep request (HTTP body, CLI flags, job data) and expands its grid: every
@@ -181,6 +188,17 @@ export function parseSweepRequest(raw: unknown, maxCombinations: number): SweepP
     );
   }
   const windows = sweepWindows(body.start_date as string, body.end_date as string, validation!);
+  // Every result row (combination × window × symbol, ~1.2 KB) waits in Redis, as its chunk's
+  // return value, until the sweep is ranked: bound the product, not only the combinations.
+  const symbolCount = symbols!.length;
+  const resultRows = combinations * windows.length * symbolCount;
+  if (resultRows > MAX_SWEEP_RESULT_ROWS) {
+    throw InvalidInputError.of(
+      'grid',
+      Object.fromEntries(axes.map((axis) => [axis.name, axis.values.length])),
+      `at most ${MAX_SWEEP_RESULT_ROWS} result rows (combinations × windows × symbols); this sweep gives ${combinations} × ${windows.length} × ${symbolCount} = ${resultRows}: use fewer values, symbols or walk-forward folds`,
+    );
+  }
   const fixedParams: Record<string, ParamValue> = {};
   for (const [name, value] of Object.entries(resolved!.params)) {
     if (!axes.some((axis) => axis.name === name)) fixedParams[name] = value;
@@ -277,6 +295,13 @@ function axisValues(spec: ParamSpec, raw: unknown): ParamValue[] {
       );
     }
     const decimals = decimalPlaces(step);
+    if (decimals > MAX_STEP_DECIMALS) {
+      throw InvalidInputError.of(
+        field,
+        raw,
+        `a step with at most ${MAX_STEP_DECIMALS} decimal places (this one has ${decimals})`,
+      );
+    }
     values = [];
     for (let k = 0; k < count; k++) {
       const value = Number((from + k * step).toFixed(decimals));

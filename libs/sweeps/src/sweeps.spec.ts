@@ -17,6 +17,7 @@ import {
   CombinationResult,
   encodeSweepResults,
   evaluateChunk,
+  MAX_CHUNK_ROWS,
   parseSweepRequest,
   readSweepDocument,
   summariseSweep,
@@ -347,6 +348,35 @@ describe('a sweep is a batch of single runs', () => {
     const many = chunkSizeOf(parseSweepRequest({ ...year, symbols: twenty, grid }, 10_000));
     expect(many).toBeGreaterThan(50);
     expect(many).toBeLessThan(150);
+  });
+
+  it('bounds what waits in Redis: result rows per sweep and per chunk, and a grid step’s decimals', () => {
+    const twenty = Array.from({ length: 20 }, (_, k) => `S${k}_BTC`);
+    // 10 × 901 = 9,010 combinations (under the limit given) × 20 symbols × 7 windows.
+    const wide = {
+      ...BASE,
+      symbols: twenty,
+      grid: {
+        vol_ma_window: [5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+        vol_multiplier: { from: 1, to: 10, step: 0.01 },
+      },
+      validation: { method: 'walk_forward', folds: 5 },
+    };
+    expect(fieldsOf(wide, 100_000)).toEqual([
+      expect.stringMatching(
+        /^grid: at most 1000000 result rows \(combinations × windows × symbols\); this sweep gives 9010 × \d+ × 20 = \d+/,
+      ),
+    ]);
+    // Fewer values pass, and each chunk's rows stay under MAX_CHUNK_ROWS.
+    const narrower = parseSweepRequest(
+      { ...wide, grid: { vol_multiplier: { from: 1, to: 10, step: 0.01 } } },
+      100_000,
+    );
+    const rowsPerCombination = narrower.windows.length * 20;
+    expect(chunkSizeOf(narrower) * rowsPerCombination).toBeLessThanOrEqual(MAX_CHUNK_ROWS);
+    expect(
+      fieldsOf({ ...BASE, grid: { vol_multiplier: { from: 2, to: 2, step: 1e-101 } } }),
+    ).toEqual(['grid.vol_multiplier: a step with at most 12 decimal places (this one has 101)']);
   });
 
   it('writes sweeps/{id}/ whole: sweep.json, results.parquet and a manifest with their md5s', async () => {

@@ -17,6 +17,8 @@
  * | sweep:{id}                     | hash    | a sweep's state (SPEC §13), TTL TASK_TTL_S        |
  * | sweep:{id}:chunks              | set     | indexes of the sweep's chunks counted as done     |
  * | {queue}:sweep-events           | channel | a JSON SweepEvent per change of any sweep         |
+ * | {queue}:rate-limit:{budget}    | string  | a client's submissions this minute (the API's     |
+ * |                                |         | limiter, @fastify/rate-limit's Redis store)       |
  *
  * The sweeps' BullMQ queue is `bull:{QUEUE_NAME}-sweeps:*` (libs/platform's sweep queue).
  */
@@ -33,4 +35,6 @@ export const redisKeys = {
   sweep: (sweepId: string): string => `sweep:${sweepId}`,
   sweepChunks: (sweepId: string): string => `sweep:${sweepId}:chunks`,
   sweepEvents: (queueName: string): string => `${queueName}:sweep-events`,
+  /** The prefix the rate limiter puts before each budget (`ip:…` or `key:…`). */
+  rateLimitPrefix: (queueName: string): string => `${queueName}:rate-limit:`,
 } as const;

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { redisClientOptions } from '@app/platform';
+import { redisKeys } from '@app/task-state';
 import { API_KEY_HEADER } from './api-key.guard';
 
 /** More submissions than RATE_LIMIT_PER_MIN in the current minute (HTTP 429, Retry-After). */
@@ -27,13 +28,15 @@ export const SUBMISSION_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/backtests/run',
   'POST /api/backtests/run-async',
   'POST /api/data/upload',
+  // A sweep is one job per chunk: the heaviest submission of all (SPEC §13).
+  'POST /api/sweeps',
 ]);
 
 const WINDOW_MS = 60_000;
 
 /** Redis keys of the counters: one per client (or key) per window, expiring with it. */
 function nameSpace(config: AppConfig): string {
-  return `${config.queueName}:rate-limit:`;
+  return redisKeys.rateLimitPrefix(config.queueName);
 }
 
 function isSubmission(request: FastifyRequest): boolean {

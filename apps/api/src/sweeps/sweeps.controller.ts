@@ -68,6 +68,7 @@ export class SweepsController {
     HttpStatus.BAD_REQUEST,
     HttpStatus.PAYLOAD_TOO_LARGE,
     HttpStatus.UNPROCESSABLE_ENTITY,
+    HttpStatus.TOO_MANY_REQUESTS,
     HttpStatus.SERVICE_UNAVAILABLE,
   ])
   async submit(
