@@ -42,8 +42,11 @@ export async function loadCandles(
     parts.push(candlesInRange(candles, range));
   }
   throwIfCancelled(isCancelled);
-  // Concatenation copies (so the cache stays private) and keeps the file order that the
-  // duplicate rule depends on; one sort settles candles that files share.
+  // Without a cache, one file's arrays were read for this call alone: no copy (a year of
+  // one-minute candles is 25 MB of columns, ~7% of a CLI run). Otherwise concatenation copies
+  // (so the cache stays private) and keeps the file order the duplicate rule depends on; one
+  // sort settles candles that files share.
+  if (!cache && parts.length === 1) return sortAndDeduplicate(parts[0]);
   return sortAndDeduplicate(concatCandles(parts));
 }
 
