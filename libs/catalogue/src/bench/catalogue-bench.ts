@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { Catalogue, HistoryFilters } from '../catalogue';
 import { openCatalogue, OpenCatalogueOptions } from '../open-catalogue';
 import { rebuildCatalogue } from '../rebuild';
@@ -223,6 +222,9 @@ async function sqliteBackend(
 
 async function postgresBackend(adminUrl: string): Promise<BenchBackend> {
   const database = `catalogue_bench_${randomBytes(6).toString('hex')}`;
+  // pg is loaded here only: this module is part of the catalogue's index, which SQLite
+  // processes (a CLI run) load without ever needing pg.
+  const { Client } = await import('pg');
   const admin = async (statement: string) => {
     const client = new Client({ connectionString: adminUrl });
     await client.connect();
