@@ -383,6 +383,12 @@ describe('sweeps (real Redis, real worker processes)', () => {
     });
     const id = accepted.body.sweep_id;
     await eventually(async () => (await read(id)).done > 0, 60_000, 'a chunk done');
+    // Listed as running once it runs, not only at submit (queued) and at its end.
+    const running = await track<{ items: Array<{ sweep_id: string }> }>(
+      'GET',
+      '/api/sweeps?status=running',
+    );
+    expect(running.body.items.map((item) => item.sweep_id)).toContain(id);
     const cancelled = await track<SweepView>('DELETE', `/api/sweeps/${id}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
