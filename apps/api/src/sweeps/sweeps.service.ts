@@ -16,7 +16,12 @@ import {
   SWEEP_RESULTS_FILE,
   SweepRequest,
 } from '@app/sweeps';
-import { FINAL_SWEEP_STATE_STATUSES, SweepRecord, SweepStateStore } from '@app/task-state';
+import {
+  checkQueueRoom,
+  FINAL_SWEEP_STATE_STATUSES,
+  SweepRecord,
+  SweepStateStore,
+} from '@app/task-state';
 import type { SweepAcceptedDto, SweepStateDto } from './sweep.dto';
 
 /** Where the parent job and chunk jobs of a sweep live, and how they behave. */
@@ -28,6 +33,19 @@ const CHUNK_JOB_OPTIONS = {
   failParentOnFailure: true,
   // A chunk's own failures are final (UnrecoverableError); what else throws is the
   // infrastructure (a Redis blip while counting it): tried again, and counted once anyway.
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+
+/**
+ * The parent job: it runs once, after every chunk, and writes the sweep's folder. A transient
+ * fault there (a Redis blip, a busy disk) is tried again with backoff rather than failing a
+ * sweep whose chunks are all done; finishSweep is idempotent (the folder is rewritten whole,
+ * the status moves once). A sweep that cannot be whole fails with UnrecoverableError instead.
+ */
+const SWEEP_JOB_OPTIONS = {
+  removeOnComplete: true,
+  removeOnFail: 1000,
   attempts: 3,
   backoff: { type: 'exponential', delay: 1000 },
 };
@@ -48,6 +66,9 @@ export class Sweeps {
 
   async submit(body: unknown): Promise<SweepAcceptedDto> {
     const plan = parseSweepRequest(body, this.config.maxSweepCombinations);
+    // The same cap as runs (MAX_QUEUED_TASKS), on the sweeps' own queue: a 503 with
+    // Retry-After rather than an unbounded backlog of chunk jobs in Redis.
+    await checkQueueRoom(this.queue.queue, this.config.maxQueuedTasks);
     const sweepId = randomUUID();
     const chunks = chunksOf(plan.combinations, chunkSizeOf(plan));
     const createdAt = new Date().toISOString();
@@ -92,7 +113,7 @@ export class Sweeps {
       name: 'sweep',
       queueName: this.queue.name,
       data: { sweep_id: sweepId, request },
-      opts: { jobId: sweepId, removeOnComplete: true, removeOnFail: 1000 },
+      opts: { jobId: sweepId, ...SWEEP_JOB_OPTIONS },
       children: chunks.map(({ chunk, from, to }) => ({
         name: 'chunk',
         queueName: this.queue.name,
