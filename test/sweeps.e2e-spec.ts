@@ -395,6 +395,17 @@ describe('sweeps (real Redis, real worker processes)', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     const doneAtCancel = cancelled.body.done;
+    // The chunk jobs not yet taken are gone at once, though chunks were running (holding
+    // their locks) when the cancel came.
+    const queue = new Queue('backtests-sweeps', { connection: { url: redis.url } });
+    try {
+      const waiting = await queue.getJobs(['waiting', 'prioritized', 'delayed']);
+      expect(waiting.filter((job) => (job.data as { sweep_id?: string }).sweep_id === id)).toEqual(
+        [],
+      );
+    } finally {
+      await queue.close();
+    }
     // Within a moment no worker works on it any more.
     await sleep(2500);
     const lines = () => workers.reduce((sum, worker) => sum + chunkLines(worker, id).length, 0);
@@ -449,7 +460,7 @@ describe('sweeps (real Redis, real worker processes)', () => {
     }
   });
 
-  it('a full sweeps queue is a 503 with Retry-After', async () => {
+  it('a full sweeps queue is a 503 with Retry-After; a queued sweep whose hash expired is still cancelled', async () => {
     // Its own queue, which no worker takes: the chunk jobs stay waiting.
     const idleEnv = { ...env, QUEUE_NAME: 'idle', MAX_QUEUED_TASKS: '1' };
     const idleApi = await startApp('api', idleEnv);
@@ -470,6 +481,22 @@ describe('sweeps (real Redis, real worker processes)', () => {
       expect(full.status).toBe(503);
       expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
+      // The hash gone (TASK_TTL_S passed while it waited): the catalogue row is its state.
+      await client.del(`sweep:${id}`);
+      const cancelled = await call<SweepView>(idleApi.url, 'DELETE', `/api/sweeps/${id}`);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      expect((await call<SweepView>(idleApi.url, 'GET', `/api/sweeps/${id}`)).body.status).toBe(
+        'cancelled',
+      );
+      expect(await queue.getJobCounts('waiting', 'prioritized', 'delayed')).toEqual({
+        waiting: 0,
+        prioritized: 0,
+        delayed: 0,
+      });
+      expect((await call(idleApi.url, 'DELETE', `/api/sweeps/${id}`)).status).toBe(409);
+      // Room again.
+      expect((await call(idleApi.url, 'POST', '/api/sweeps', { body })).status).toBe(202);
     } finally {
       await queue.close();
       client.disconnect();

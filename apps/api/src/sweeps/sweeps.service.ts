@@ -1,7 +1,8 @@
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Job } from 'bullmq';
 import { Catalogue, SweepRow } from '@app/catalogue';
 import { ConflictError, NotFoundError } from '@app/common';
 import { AppConfig } from '@app/config';
@@ -57,6 +58,8 @@ const SWEEP_JOB_OPTIONS = {
  */
 @Injectable()
 export class Sweeps {
+  private readonly logger = new Logger(Sweeps.name);
+
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly states: SweepStateStore,
@@ -174,6 +177,22 @@ export class Sweeps {
       finished_at: new Date().toISOString(),
       error: 'Cancelled by request',
     });
+    if (!moved.ok && moved.reason === 'missing') {
+      // The hash expired while the sweep waited (a queue longer than TASK_TTL_S): its row is
+      // then its only state. Cancelled there, the worker's stateOf sees it ended and runs
+      // nothing more of it.
+      const row = await this.catalogue.getSweep(sweepId);
+      if (row && (row.status === 'queued' || row.status === 'running')) {
+        await this.catalogue.upsertSweep({
+          ...row,
+          status: 'cancelled',
+          finished_at: new Date().toISOString(),
+          error: 'Cancelled by request',
+        });
+        await this.removeUnprocessed(sweepId);
+        return this.get(sweepId);
+      }
+    }
     if (!moved.ok) {
       if (moved.reason === 'conflict')
         throw new ConflictError(
@@ -184,12 +203,33 @@ export class Sweeps {
         `Sweep ${sweepId} has already ${known.status === 'cancelled' ? 'been cancelled' : known.status}`,
       );
     }
-    // Jobs not yet taken go now; a running chunk sees the status within a moment and stops.
-    await this.queue.queue.remove(sweepId, { removeChildren: true }).catch(() => undefined);
+    await this.removeUnprocessed(sweepId);
     await rm(sweepDir(this.config.resultsDir, sweepId), { recursive: true, force: true });
     const state = await this.states.get(sweepId);
     if (state) await this.catalogue.upsertSweep(sweepCatalogueRow(state));
     return this.get(sweepId);
+  }
+
+  /**
+   * Chunk jobs not yet taken go now; a running chunk sees the status within a moment and
+   * stops, and the parent, once they are done, finds the sweep ended. Not queue.remove with
+   * removeChildren: that refuses (removes nothing) while any chunk holds its lock.
+   */
+  private async removeUnprocessed(sweepId: string): Promise<void> {
+    try {
+      const job = await Job.fromId(this.queue.queue, sweepId);
+      if (!job) return;
+      await job.removeUnprocessedChildren();
+      // No child left running: the parent is now waiting to run for nothing (it would find the
+      // sweep ended) and would count against MAX_QUEUED_TASKS; it goes too. With chunks still
+      // running it waits for them, then runs and writes nothing.
+      if (await job.isWaiting()) await job.remove();
+    } catch (error) {
+      // The cancel stands (the chunks check the status); what is left runs as no-ops.
+      this.logger.warn(
+        `Sweep ${sweepId}: could not remove its waiting chunk jobs: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** The results file of a completed sweep. */
