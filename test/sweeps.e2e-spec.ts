@@ -7,6 +7,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -537,6 +538,13 @@ describe('sweeps (real Redis, real worker processes)', () => {
     );
     expect(await read(id)).toMatchObject({ status: 'completed', done: 2, error: null });
 
+    // results.parquet is never served through a link: a 404 in JSON, not the linked file.
+    const file = join(sweeps, id, 'results.parquet');
+    renameSync(file, `${file}.real`);
+    symlinkSync(`${file}.real`, file);
+    const linked = await track<{ message: string }>('GET', `/api/sweeps/${id}/results.parquet`);
+    expect(linked.status).toBe(404);
+    expect(linked.headers.get('content-type')).toContain('application/json');
   });
 
   it('every answer above agrees with the OpenAPI document (statuses, content types, schemas)', async () => {

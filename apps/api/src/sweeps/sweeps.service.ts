@@ -1,4 +1,4 @@
-import { access, rm } from 'node:fs/promises';
+import { FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
@@ -17,6 +17,7 @@ import {
   SWEEP_RESULTS_FILE,
   SweepRequest,
 } from '@app/sweeps';
+import { RESULT_READ_FLAGS } from '@app/storage';
 import {
   checkQueueRoom,
   FINAL_SWEEP_STATE_STATUSES,
@@ -232,14 +233,19 @@ export class Sweeps {
     }
   }
 
-  /** The results file of a completed sweep. */
-  async resultsFile(sweepId: string): Promise<string> {
+  /**
+   * The results file of a completed sweep, opened once, never through a link (O_NOFOLLOW):
+   * no check-then-open window for a cleanup or a swapped-in link. The caller streams from the
+   * handle, which the stream closes.
+   */
+  async openResults(sweepId: string): Promise<FileHandle> {
     const path = join(sweepDir(this.config.resultsDir, sweepId), SWEEP_RESULTS_FILE);
     try {
-      await access(path);
-      return path;
-    } catch {
-      const sweep = await this.get(sweepId);
+      return await open(path, RESULT_READ_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ELOOP' && code !== 'ENOTDIR') throw error;
+      const sweep = await this.get(sweepId); // 404 when unknown
       throw new NotFoundError(
         `Sweep ${sweepId} is ${sweep.status}: results.parquet exists once it has completed`,
       );
