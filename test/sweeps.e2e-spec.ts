@@ -5,12 +5,15 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { Job, Queue } from 'bullmq';
 import { parquetReadObjects } from 'hyparquet';
 import { parseBacktestRequest, runBacktest } from '@app/backtest';
 import { getStrategy } from '@app/strategies';
@@ -383,10 +386,27 @@ describe('sweeps (real Redis, real worker processes)', () => {
     });
     const id = accepted.body.sweep_id;
     await eventually(async () => (await read(id)).done > 0, 60_000, 'a chunk done');
+    // Listed as running once it runs, not only at submit (queued) and at its end.
+    const running = await track<{ items: Array<{ sweep_id: string }> }>(
+      'GET',
+      '/api/sweeps?status=running',
+    );
+    expect(running.body.items.map((item) => item.sweep_id)).toContain(id);
     const cancelled = await track<SweepView>('DELETE', `/api/sweeps/${id}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     const doneAtCancel = cancelled.body.done;
+    // The chunk jobs not yet taken are gone at once, though chunks were running (holding
+    // their locks) when the cancel came.
+    const queue = new Queue('backtests-sweeps', { connection: { url: redis.url } });
+    try {
+      const waiting = await queue.getJobs(['waiting', 'prioritized', 'delayed']);
+      expect(waiting.filter((job) => (job.data as { sweep_id?: string }).sweep_id === id)).toEqual(
+        [],
+      );
+    } finally {
+      await queue.close();
+    }
     // Within a moment no worker works on it any more.
     await sleep(2500);
     const lines = () => workers.reduce((sum, worker) => sum + chunkLines(worker, id).length, 0);
@@ -439,6 +459,92 @@ describe('sweeps (real Redis, real worker processes)', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('a full sweeps queue is a 503 with Retry-After; a queued sweep whose hash expired is still cancelled', async () => {
+    // Its own queue, which no worker takes: the chunk jobs stay waiting.
+    const idleEnv = { ...env, QUEUE_NAME: 'idle', MAX_QUEUED_TASKS: '1' };
+    const idleApi = await startApp('api', idleEnv);
+    workers.push(idleApi);
+    const client = new Redis(redis.url);
+    const queue = new Queue('idle-sweeps', { connection: { url: redis.url } });
+    const body = {
+      ...SLOW,
+      grid: { volume_window: [20, 40, 60, 80], top_percentile: [0.1, 0.2, 0.3] },
+    };
+    try {
+      const first = await call<SweepView>(idleApi.url, 'POST', '/api/sweeps', { body });
+      expect(first.status).toBe(202);
+      const id = first.body.sweep_id;
+      const sweep = (await call<SweepView>(idleApi.url, 'GET', `/api/sweeps/${id}`)).body;
+      expect(sweep.chunks).toBeGreaterThanOrEqual(1); // waiting: the queue is full
+      const full = await call<{ message: string }>(idleApi.url, 'POST', '/api/sweeps', { body });
+      expect(full.status).toBe(503);
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+      // The hash gone (TASK_TTL_S passed while it waited): the catalogue row is its state.
+      await client.del(`sweep:${id}`);
+      const cancelled = await call<SweepView>(idleApi.url, 'DELETE', `/api/sweeps/${id}`);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      expect((await call<SweepView>(idleApi.url, 'GET', `/api/sweeps/${id}`)).body.status).toBe(
+        'cancelled',
+      );
+      expect(await queue.getJobCounts('waiting', 'prioritized', 'delayed')).toEqual({
+        waiting: 0,
+        prioritized: 0,
+        delayed: 0,
+      });
+      expect((await call(idleApi.url, 'DELETE', `/api/sweeps/${id}`)).status).toBe(409);
+      // Room again.
+      expect((await call(idleApi.url, 'POST', '/api/sweeps', { body })).status).toBe(202);
+    } finally {
+      await queue.close();
+      client.disconnect();
+    }
+  });
+
+  it('a transient fault while the finished sweep is written is tried again, and it completes', async () => {
+    const sweeps = join(resultsDir, 'sweeps');
+    const aside = join(resultsDir, 'sweeps.aside');
+    // `sweeps` a file for a moment: writing the sweep's folder fails (ENOTDIR), as a busy or
+    // briefly unwritable disk would.
+    mkdirSync(sweeps, { recursive: true });
+    renameSync(sweeps, aside);
+    writeFileSync(sweeps, 'not a folder');
+    const queue = new Queue('backtests-sweeps', { connection: { url: redis.url } });
+    let id = '';
+    try {
+      const accepted = await submit({
+        ...SAMPLE,
+        grid: { vol_multiplier: [1, 2], body_pct: [0.005] },
+      });
+      expect(accepted.status).toBe(202);
+      id = accepted.body.sweep_id;
+      await eventually(
+        async () => ((await Job.fromId(queue, id))?.attemptsMade ?? 0) >= 1,
+        60_000,
+        'the first try of the parent fails',
+      );
+    } finally {
+      rmSync(sweeps, { force: true });
+      renameSync(aside, sweeps);
+      await queue.close();
+    }
+    await eventually(
+      async () => (await read(id)).status !== 'running' && (await read(id)).status !== 'queued',
+      30_000,
+      'the sweep ends',
+    );
+    expect(await read(id)).toMatchObject({ status: 'completed', done: 2, error: null });
+
+    // results.parquet is never served through a link: a 404 in JSON, not the linked file.
+    const file = join(sweeps, id, 'results.parquet');
+    renameSync(file, `${file}.real`);
+    symlinkSync(`${file}.real`, file);
+    const linked = await track<{ message: string }>('GET', `/api/sweeps/${id}/results.parquet`);
+    expect(linked.status).toBe(404);
+    expect(linked.headers.get('content-type')).toContain('application/json');
   });
 
   it('every answer above agrees with the OpenAPI document (statuses, content types, schemas)', async () => {

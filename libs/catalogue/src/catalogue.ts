@@ -58,7 +58,7 @@ export interface Catalogue {
   removeIndexed(kind: IndexedKind, keys: readonly string[]): Promise<number>;
   /**
    * The keys in key order after `after` (null: from the start), at most `limit`: every row a
-   * rebuild may remove (for sweeps, only ended ones: a queued or running sweep has no folder).
+   * rebuild may remove (for sweeps, only completed ones: no other status has a folder).
    */
   indexedKeys(kind: IndexedKind, after: string | null, limit: number): Promise<string[]>;
 

@@ -12,6 +12,7 @@ import {
   presetFileName,
   RunRow,
   runRowFromManifest,
+  SweepRow,
 } from './rows';
 import { BACKENDS, useBackend } from './testing/backends';
 import { referenceHistory } from './testing/reference';
@@ -296,6 +297,29 @@ describe.each(BACKENDS)('rebuildCatalogue on %s', (backendName) => {
     });
     expect(report.complete).toBe(false);
     expect(report.runs.indexed).toBe(100);
+  });
+
+  it('keeps the rows of failed and cancelled sweeps (no folder by design), not a gone completed one', async () => {
+    // Every start-up rebuilds: a removal pass that took a missing folder for a gone sweep
+    // would forget every failed and cancelled sweep on each restart.
+    const row = (n: number, status: SweepRow['status']): SweepRow => ({
+      ...(sweepManifest(uuid(n)) as Omit<SweepRow, 'manifest_fingerprint'>),
+      status,
+      best: null,
+      error: status === 'failed' ? 'boom' : null,
+      manifest_fingerprint: null,
+    });
+    await catalogue.upsertSweep(row(200, 'failed'));
+    await catalogue.upsertSweep(row(201, 'cancelled'));
+    await catalogue.upsertSweep(row(202, 'completed')); // its folder was deleted by hand
+    await mkdir(join(resultsDir, 'sweeps'));
+    for (const mode of ['quick', 'full'] as const) {
+      const report = await rebuildCatalogue(catalogue, resultsDir, { mode });
+      expect(report.sweeps.removed).toBe(mode === 'quick' ? 1 : 0); // the second pass finds none
+      expect((await catalogue.getSweep(uuid(200)))?.status).toBe('failed');
+      expect((await catalogue.getSweep(uuid(201)))?.status).toBe('cancelled');
+      expect(await catalogue.getSweep(uuid(202))).toBeUndefined();
+    }
   });
 
   it("indexes a folder the writer has just completed, and drops it once it's gone", async () => {

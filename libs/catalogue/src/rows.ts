@@ -74,10 +74,14 @@ export interface PresetRow {
 
 export const SWEEP_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type SweepStatus = (typeof SWEEP_STATUSES)[number];
-/** A sweep in one of these has its folder written; the others live in the sweeps engine. */
-export const FINAL_SWEEP_STATUSES: readonly SweepStatus[] = ['completed', 'failed', 'cancelled'];
+/**
+ * Only a completed sweep has a folder (`sweeps/{id}/manifest.json`): a failed or cancelled one
+ * keeps no files by design (SPEC §13), and a queued or running one has none yet. So only these
+ * rows can be checked against RESULTS_DIR; the others' only record is their row.
+ */
+export const SWEEP_STATUSES_WITH_FOLDER: readonly SweepStatus[] = ['completed'];
 
-/** A parameter sweep (SPEC §13), one folder `sweeps/{id}/` once it has ended. */
+/** A parameter sweep (SPEC §13), one folder `sweeps/{id}/` once it has completed. */
 export interface SweepRow {
   sweep_id: string;
   status: SweepStatus;

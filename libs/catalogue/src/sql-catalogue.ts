@@ -15,7 +15,7 @@ import {
   SweepListQuery,
 } from './catalogue';
 import { SqlDriver, SqlRecord } from './driver';
-import { FINAL_SWEEP_STATUSES, PresetRow, RunRow, SWEEP_STATUSES, SweepRow } from './rows';
+import { PresetRow, RunRow, SWEEP_STATUSES, SWEEP_STATUSES_WITH_FOLDER, SweepRow } from './rows';
 import { Sql, sql, sqlIdentifier as id, sqlJoin, sqlList, SqlValue } from './sql';
 import { TABLES, TableSpec } from './tables';
 
@@ -241,7 +241,9 @@ export class SqlCatalogue implements Catalogue {
     const key = id(spec.indexKey);
     const conditions: Sql[] = [];
     if (after !== null) conditions.push(sql`${key} > ${after}`);
-    if (kind === 'sweeps') conditions.push(sql`status IN ${sqlList(FINAL_SWEEP_STATUSES)}`);
+    // A sweep row without a folder is not gone unless it should have one: failed and cancelled
+    // sweeps never write theirs, so a rebuild must not remove their rows.
+    if (kind === 'sweeps') conditions.push(sql`status IN ${sqlList(SWEEP_STATUSES_WITH_FOLDER)}`);
     const rows = await this.driver.query(
       sql`SELECT ${key} AS k FROM ${id(spec.table)} ${whereClause(conditions)} ORDER BY ${key} LIMIT ${limit}`,
     );

@@ -63,6 +63,30 @@ describe('SweepStateStore (real Redis)', () => {
     expect(events.map((event) => event.progress)).toEqual([0.4, 0.6]);
   });
 
+  it('creates a hash in one command: fields and TTL together, or nothing', async () => {
+    // Two steps (HSETNX, then HSET+EXPIRE) could leave a hash of just sweep_id and no TTL,
+    // which would block its id and never expire. MONITOR shows what reached Redis.
+    const sweepId = nextId();
+    const monitor = await new Redis(server.url).monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // What the script itself runs shows as from "lua": not a command of the client's.
+      if (!source.endsWith('lua') && args.includes(redisKeys.sweep(sweepId))) seen.push(args);
+    });
+    try {
+      expect(await create(sweepId)).toBe(true);
+      expect(await create(sweepId)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      monitor.disconnect();
+    }
+    // EVALSHA, or EVAL the first time the script is not yet loaded; no other command.
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    for (const args of seen) expect(args[0].toLowerCase()).toMatch(/^eval(sha)?$/);
+    expect(await store.get(sweepId)).toMatchObject({ status: 'queued', chunks: 3, done: 0 });
+    expect(await redis.ttl(redisKeys.sweep(sweepId))).toBeGreaterThan(3500);
+  });
+
   it('a cancel and a completion race: one wins; a cancelled sweep counts no more chunks', async () => {
     const sweepId = nextId();
     await create(sweepId);

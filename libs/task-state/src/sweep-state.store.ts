@@ -3,7 +3,7 @@ import { defineLuaCommands } from './lua-scripts';
 import { redisKeys } from './redis-keys';
 
 /** The scripts of the sweep hashes (see ./lua for their KEYS, ARGV and returns). */
-const SWEEP_SCRIPTS = ['transitionSweep-2.lua', 'completeChunk-2.lua'];
+const SWEEP_SCRIPTS = ['createSweep-1.lua', 'transitionSweep-2.lua', 'completeChunk-2.lua'];
 
 export const SWEEP_STATE_STATUSES = [
   'queued',
@@ -49,6 +49,7 @@ export interface SweepEvent {
 }
 
 type ScriptedRedis = Redis & {
+  createSweep(hash: string, ...args: string[]): Promise<number>;
   transitionSweep(hash: string, chunks: string, ...args: string[]): Promise<[string, string]>;
   completeChunk(hash: string, chunks: string, ...args: string[]): Promise<[number, number]>;
 };
@@ -74,7 +75,7 @@ export class SweepStateStore {
     this.ttl = String(options.ttlS);
   }
 
-  /** Records a new sweep as queued (HSETNX on the id first: an id is never reused). */
+  /** Records a new sweep as queued, unless its hash exists (an id is never reused). */
   async create(
     record: Omit<
       SweepRecord,
@@ -97,9 +98,9 @@ export class SweepStateStore {
       finished_at: '',
       error: '',
     };
-    if ((await this.redis.hsetnx(key, 'sweep_id', record.sweep_id)) !== 1) return false;
-    await this.redis.multi().hset(key, fields).expire(key, Number(this.ttl)).exec();
-    return true;
+    // One script: the existence check, the fields and the TTL together, so no half-made hash
+    // (just sweep_id, no TTL) can be left behind to block the id and never expire.
+    return (await this.redis.createSweep(key, this.ttl, ...Object.entries(fields).flat())) === 1;
   }
 
   async get(sweepId: string): Promise<SweepRecord | undefined> {

@@ -108,7 +108,15 @@ export class SweepEventStreams implements OnModuleInit, OnModuleDestroy {
       } finally {
         sending = false;
       }
-      if (pending && !closed) timer = setTimeout(() => void refresh(), MIN_EVENT_GAP_MS);
+      // An event came while this read ran: one more read after the gap. The timer clears itself
+      // when it fires, as notify's does: notify schedules only while none is set, so a timer
+      // left set would make every later event wait for the heartbeat.
+      if (pending && !closed) {
+        timer = setTimeout(() => {
+          timer = undefined;
+          void refresh();
+        }, MIN_EVENT_GAP_MS);
+      }
     };
     const heartbeat = setInterval(() => {
       if (closed) return;

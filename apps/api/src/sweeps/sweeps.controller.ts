@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import {
   Body,
   Controller,
@@ -172,8 +171,11 @@ export class SweepsController {
     @Param('sweep_id', RunIdPipe) sweepId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
-    const path = await this.sweeps.resultsFile(sweepId);
+    const handle = await this.sweeps.openResults(sweepId);
     void reply.header('content-disposition', `attachment; filename="sweep-${sweepId}.parquet"`);
-    return new StreamableFile(createReadStream(path), { type: 'application/vnd.apache.parquet' });
+    // From the handle opened once: a cleanup deleting the file meanwhile cannot cut it short.
+    return new StreamableFile(handle.createReadStream(), {
+      type: 'application/vnd.apache.parquet',
+    });
   }
 }

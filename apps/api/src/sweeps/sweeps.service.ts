@@ -1,7 +1,8 @@
-import { access, rm } from 'node:fs/promises';
+import { FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Job } from 'bullmq';
 import { Catalogue, SweepRow } from '@app/catalogue';
 import { ConflictError, NotFoundError } from '@app/common';
 import { AppConfig } from '@app/config';
@@ -16,7 +17,13 @@ import {
   SWEEP_RESULTS_FILE,
   SweepRequest,
 } from '@app/sweeps';
-import { FINAL_SWEEP_STATE_STATUSES, SweepRecord, SweepStateStore } from '@app/task-state';
+import { RESULT_READ_FLAGS } from '@app/storage';
+import {
+  checkQueueRoom,
+  FINAL_SWEEP_STATE_STATUSES,
+  SweepRecord,
+  SweepStateStore,
+} from '@app/task-state';
 import type { SweepAcceptedDto, SweepStateDto } from './sweep.dto';
 
 /** Where the parent job and chunk jobs of a sweep live, and how they behave. */
@@ -33,12 +40,27 @@ const CHUNK_JOB_OPTIONS = {
 };
 
 /**
+ * The parent job: it runs once, after every chunk, and writes the sweep's folder. A transient
+ * fault there (a Redis blip, a busy disk) is tried again with backoff rather than failing a
+ * sweep whose chunks are all done; finishSweep is idempotent (the folder is rewritten whole,
+ * the status moves once). A sweep that cannot be whole fails with UnrecoverableError instead.
+ */
+const SWEEP_JOB_OPTIONS = {
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+};
+
+/**
  * Submitting, reading, following and cancelling sweeps (SPEC §13). State lives in the
  * sweep:{id} hash while it lasts (TASK_TTL_S after its last change), then in the sweep's
  * folder (completed) or the catalogue (failed, cancelled).
  */
 @Injectable()
 export class Sweeps {
+  private readonly logger = new Logger(Sweeps.name);
+
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly states: SweepStateStore,
@@ -48,6 +70,9 @@ export class Sweeps {
 
   async submit(body: unknown): Promise<SweepAcceptedDto> {
     const plan = parseSweepRequest(body, this.config.maxSweepCombinations);
+    // The same cap as runs (MAX_QUEUED_TASKS), on the sweeps' own queue: a 503 with
+    // Retry-After rather than an unbounded backlog of chunk jobs in Redis.
+    await checkQueueRoom(this.queue.queue, this.config.maxQueuedTasks);
     const sweepId = randomUUID();
     const chunks = chunksOf(plan.combinations, chunkSizeOf(plan));
     const createdAt = new Date().toISOString();
@@ -92,7 +117,7 @@ export class Sweeps {
       name: 'sweep',
       queueName: this.queue.name,
       data: { sweep_id: sweepId, request },
-      opts: { jobId: sweepId, removeOnComplete: true, removeOnFail: 1000 },
+      opts: { jobId: sweepId, ...SWEEP_JOB_OPTIONS },
       children: chunks.map(({ chunk, from, to }) => ({
         name: 'chunk',
         queueName: this.queue.name,
@@ -153,6 +178,22 @@ export class Sweeps {
       finished_at: new Date().toISOString(),
       error: 'Cancelled by request',
     });
+    if (!moved.ok && moved.reason === 'missing') {
+      // The hash expired while the sweep waited (a queue longer than TASK_TTL_S): its row is
+      // then its only state. Cancelled there, the worker's stateOf sees it ended and runs
+      // nothing more of it.
+      const row = await this.catalogue.getSweep(sweepId);
+      if (row && (row.status === 'queued' || row.status === 'running')) {
+        await this.catalogue.upsertSweep({
+          ...row,
+          status: 'cancelled',
+          finished_at: new Date().toISOString(),
+          error: 'Cancelled by request',
+        });
+        await this.removeUnprocessed(sweepId);
+        return this.get(sweepId);
+      }
+    }
     if (!moved.ok) {
       if (moved.reason === 'conflict')
         throw new ConflictError(
@@ -163,22 +204,48 @@ export class Sweeps {
         `Sweep ${sweepId} has already ${known.status === 'cancelled' ? 'been cancelled' : known.status}`,
       );
     }
-    // Jobs not yet taken go now; a running chunk sees the status within a moment and stops.
-    await this.queue.queue.remove(sweepId, { removeChildren: true }).catch(() => undefined);
+    await this.removeUnprocessed(sweepId);
     await rm(sweepDir(this.config.resultsDir, sweepId), { recursive: true, force: true });
     const state = await this.states.get(sweepId);
     if (state) await this.catalogue.upsertSweep(sweepCatalogueRow(state));
     return this.get(sweepId);
   }
 
-  /** The results file of a completed sweep. */
-  async resultsFile(sweepId: string): Promise<string> {
+  /**
+   * Chunk jobs not yet taken go now; a running chunk sees the status within a moment and
+   * stops, and the parent, once they are done, finds the sweep ended. Not queue.remove with
+   * removeChildren: that refuses (removes nothing) while any chunk holds its lock.
+   */
+  private async removeUnprocessed(sweepId: string): Promise<void> {
+    try {
+      const job = await Job.fromId(this.queue.queue, sweepId);
+      if (!job) return;
+      await job.removeUnprocessedChildren();
+      // No child left running: the parent is now waiting to run for nothing (it would find the
+      // sweep ended) and would count against MAX_QUEUED_TASKS; it goes too. With chunks still
+      // running it waits for them, then runs and writes nothing.
+      if (await job.isWaiting()) await job.remove();
+    } catch (error) {
+      // The cancel stands (the chunks check the status); what is left runs as no-ops.
+      this.logger.warn(
+        `Sweep ${sweepId}: could not remove its waiting chunk jobs: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /**
+   * The results file of a completed sweep, opened once, never through a link (O_NOFOLLOW):
+   * no check-then-open window for a cleanup or a swapped-in link. The caller streams from the
+   * handle, which the stream closes.
+   */
+  async openResults(sweepId: string): Promise<FileHandle> {
     const path = join(sweepDir(this.config.resultsDir, sweepId), SWEEP_RESULTS_FILE);
     try {
-      await access(path);
-      return path;
-    } catch {
-      const sweep = await this.get(sweepId);
+      return await open(path, RESULT_READ_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ELOOP' && code !== 'ENOTDIR') throw error;
+      const sweep = await this.get(sweepId); // 404 when unknown
       throw new NotFoundError(
         `Sweep ${sweepId} is ${sweep.status}: results.parquet exists once it has completed`,
       );

@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConnectionOptions, Job, UnrecoverableError, Worker } from 'bullmq';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Catalogue } from '@app/catalogue';
+import { Catalogue, sweepRowFromManifest } from '@app/catalogue';
 import { AppConfig } from '@app/config';
 import {
   InjectCatalogue,
@@ -155,6 +155,10 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (await this.sweeps.completeChunk(sweepId, chunk, to - from)) {
       this.metrics.sweepCombinations.inc(to - from);
+      // The first chunk counted made it running (completeChunk): the row says so too, or
+      // GET /api/sweeps?status=running would never list it (the row is written at submit
+      // and at the end only otherwise).
+      if (state.status === 'queued') await this.indexRunning(sweepId);
     }
     this.metrics.sweepChunks.inc({ outcome: 'completed' });
     this.logger.info(
@@ -220,24 +224,9 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       await rm(sweepDir(this.config.resultsDir, sweepId), { recursive: true, force: true });
       return { status: 'cancelled' };
     }
+    // The row a rebuild would read from this manifest: one definition of it.
     await this.catalogue
-      .upsertSweep({
-        sweep_id: sweepId,
-        status: 'completed',
-        strategy: manifest.strategy,
-        symbols: manifest.symbols,
-        timeframe: manifest.timeframe,
-        start_date: manifest.start_date,
-        end_date: manifest.end_date,
-        combinations: manifest.combinations,
-        done: manifest.done,
-        objective: manifest.objective,
-        created_at: manifest.created_at,
-        finished_at: finishedAt,
-        best: JSON.parse(JSON.stringify(manifest.best)) as Record<string, never> | null,
-        error: null,
-        manifest_fingerprint: null,
-      })
+      .upsertSweep(sweepRowFromManifest(JSON.parse(JSON.stringify(manifest))))
       .catch((error: unknown) =>
         this.logger.warn({ err: error, sweep_id: sweepId }, 'Could not index the sweep'),
       );
@@ -277,6 +266,25 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       `[Sweep ${sweepId}] Its state had expired while it waited: made again from the job`,
     );
     return this.sweeps.get(sweepId);
+  }
+
+  /**
+   * Writes the row of a sweep that has just become running, from its hash. Read again after
+   * the write: a cancel or failure that wrote its own row in between is written back, so a
+   * late "running" never stands over an ended sweep.
+   */
+  private async indexRunning(sweepId: string): Promise<void> {
+    try {
+      const state = await this.sweeps.get(sweepId);
+      if (state?.status !== 'running') return;
+      await this.catalogue.upsertSweep(sweepCatalogueRow(state));
+      const now = await this.sweeps.get(sweepId);
+      if (now && now.status !== 'running' && now.status !== 'completed')
+        await this.catalogue.upsertSweep(sweepCatalogueRow(now));
+    } catch (error) {
+      // Only the listing's status lags: the hash, which GET /api/sweeps/{id} reads, is right.
+      this.logger.warn({ err: error, sweep_id: sweepId }, 'Could not index the running sweep');
+    }
   }
 
   /** A chunk or the parent failed for good: the sweep fails with that reason (once). */
