@@ -145,9 +145,11 @@ describe('report data routes (real API, worker, Redis)', () => {
     process.stdout.write(
       `candle window: ${windowMs.toFixed(0)} ms; /health/live meanwhile: ${probes.length} probes, slowest ${slowest.toFixed(1)} ms\n`,
     );
-    // The read must have been long enough for the probes to mean something.
-    expect(windowMs).toBeGreaterThan(300);
-    expect(probes.length).toBeGreaterThan(5);
+    // Relative, not timed: had the read run on the event loop, a probe sent while it ran
+    // would have waited for most of it. Off the loop, every probe is a small fraction of the
+    // read however fast the machine (a bar of 300 ms failed a quiet run at 299 ms).
+    expect(probes.length).toBeGreaterThanOrEqual(3);
+    expect(slowest).toBeLessThan(windowMs / 3);
     expect(slowest).toBeLessThan(150);
   });
 

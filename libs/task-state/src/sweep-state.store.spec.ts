@@ -67,7 +67,10 @@ describe('SweepStateStore (real Redis)', () => {
     // Two steps (HSETNX, then HSET+EXPIRE) could leave a hash of just sweep_id and no TTL,
     // which would block its id and never expire. MONITOR shows what reached Redis.
     const sweepId = nextId();
-    const monitor = await new Redis(server.url).monitor();
+    // monitor() opens a connection of its own: both must be closed, or the first one keeps
+    // reconnecting after the server stops and Jest never exits.
+    const client = new Redis(server.url);
+    const monitor = await client.monitor();
     const seen: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       // What the script itself runs shows as from "lua": not a command of the client's.
@@ -79,6 +82,7 @@ describe('SweepStateStore (real Redis)', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       monitor.disconnect();
+      client.disconnect();
     }
     // EVALSHA, or EVAL the first time the script is not yet loaded; no other command.
     expect(seen.length).toBeGreaterThanOrEqual(2);
