@@ -1,11 +1,7 @@
 import { ConflictError } from '@app/common';
 import { TERMINAL_STATUSES } from '@app/common';
-import {
-  BENCH_STRATEGIES,
-  BENCH_SYMBOLS,
-  generateRunManifests,
-  mulberry32,
-} from './bench/run-folders';
+import { seededRandom } from '@app/data';
+import { BENCH_STRATEGIES, BENCH_SYMBOLS, generateRunManifests } from './bench/run-folders';
 import { Catalogue, HistoryQuery } from './catalogue';
 import { openCatalogue } from './open-catalogue';
 import { CataloguedManifest, PresetRow, presetFileKey, runRowFromManifest, SweepRow } from './rows';
@@ -154,7 +150,7 @@ describe.each(BACKENDS)('catalogue on %s', (backendName) => {
     });
 
     it('agrees with the reference on random combinations of filters and pages', async () => {
-      const random = mulberry32(99);
+      const random = seededRandom(99);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
       const maybe = <T>(value: () => T): T | undefined => (random() < 0.35 ? value() : undefined);
       const someDate = () => pick(manifests)[random() < 0.5 ? 'start_date' : 'end_date'];

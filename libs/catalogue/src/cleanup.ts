@@ -128,6 +128,15 @@ export async function cleanupRuns(
     );
   }
 
+  return cleanupReport(removed, dryRun, skippedActive);
+}
+
+/** A cleanup's report from what it removed (or, in a dry run, would remove). */
+export function cleanupReport(
+  removed: CleanupEntry[],
+  dryRun: boolean,
+  skippedActive: string[] = [],
+): CleanupReport {
   const sizeBytes = removed.reduce((sum, entry) => sum + entry.size_bytes, 0);
   return {
     dry_run: dryRun,

@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CleanupEntry, CleanupPolicy, CleanupReport } from '@app/catalogue';
+import { CleanupEntry, CleanupPolicy, CleanupReport, cleanupReport } from '@app/catalogue';
 import { isRunId } from '@app/storage';
 import { SWEEP_MANIFEST_FILE, SWEEPS_DIR } from './sweep-files';
 
@@ -69,13 +69,5 @@ export async function cleanupSweeps(
       size_bytes: size,
     });
   }
-  const sizeBytes = removed.reduce((sum, entry) => sum + entry.size_bytes, 0);
-  return {
-    dry_run: dryRun,
-    removed,
-    count: removed.length,
-    size_bytes: sizeBytes,
-    size_mb: Math.round((sizeBytes / (1024 * 1024)) * 100) / 100,
-    skipped_active: [],
-  };
+  return cleanupReport(removed, dryRun);
 }

@@ -5,7 +5,7 @@ import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 import { SWEEPS_DIR_NAME } from '@app/catalogue';
 import { getStrategy } from '@app/strategies';
 import type { CombinationResult, SymbolFigures } from './evaluate-chunk';
-import type { SweepOutcome } from './ranking';
+import { summariseSweep, type SweepOutcome } from './ranking';
 import { combinationParams, SweepPlan, SweepRequest } from './sweep-request';
 
 /** RESULTS_DIR's sweeps folder: the catalogue's reserved entry of that name (SPEC §11). */
@@ -30,6 +30,40 @@ export interface SweepDocument extends SweepOutcome {
   started_at: string | null;
   finished_at: string;
   execution_time: number;
+}
+
+/** When a completed sweep ran, as its document reports it. */
+export interface SweepTiming {
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string;
+  /** Seconds. */
+  executionTime: number;
+}
+
+/**
+ * sweep.json of a completed sweep: the request, the ranking of every combination's results
+ * (summariseSweep) and its timing. The worker's parent job and `cli sweep` both write it.
+ */
+export function completedSweepDocument(
+  sweepId: string,
+  plan: SweepPlan,
+  results: readonly CombinationResult[],
+  timing: SweepTiming,
+): SweepDocument {
+  return {
+    sweep_id: sweepId,
+    status: 'completed',
+    combinations: plan.combinations,
+    done: plan.combinations,
+    request: plan.request,
+    objective: plan.request.objective,
+    created_at: timing.createdAt,
+    started_at: timing.startedAt,
+    finished_at: timing.finishedAt,
+    execution_time: timing.executionTime,
+    ...summariseSweep(plan, results),
+  };
 }
 
 /**

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { generateRunFolders, HISTORY_FILTER_MIX, mulberry32 } from '@app/catalogue';
+import { generateRunFolders, HISTORY_FILTER_MIX } from '@app/catalogue';
+import { seededRandom } from '@app/data';
 import { freePort, startRedis, stopChild, waitForPort } from './bench-processes';
 import { median, percentile, roundMs } from './stats';
 
@@ -109,7 +110,7 @@ async function historyLoad(
   url: string,
   options: CatalogueApiBenchOptions,
 ): Promise<Record<string, unknown>> {
-  const random = mulberry32(11);
+  const random = seededRandom(11);
   const queries = Array.from({ length: options.historyCalls }, (_, call) => {
     const kind = HISTORY_FILTER_MIX[call % HISTORY_FILTER_MIX.length];
     const params = new URLSearchParams({ limit: '20' });

@@ -11,10 +11,10 @@ import {
   ChunkResult,
   chunkSizeOf,
   chunksOf,
+  completedSweepDocument,
   encodeSweepResults,
   parseSweepRequest,
   RankedCombination,
-  summariseSweep,
   SweepDocument,
   SweepPlan,
   writeSweepFolderAt,
@@ -97,21 +97,12 @@ export async function sweepCommand(flags: FlagValues): Promise<number> {
   const combinations = results
     .sort((a, b) => a.from - b.from)
     .flatMap((chunk) => chunk.combinations);
-  const outcome = summariseSweep(plan, combinations);
-  const finishedAt = new Date().toISOString();
-  const document: SweepDocument = {
-    sweep_id: sweepId,
-    status: 'completed',
-    combinations: plan.combinations,
-    done: plan.combinations,
-    request: plan.request,
-    objective: plan.request.objective,
-    created_at: createdAt,
-    started_at: createdAt,
-    finished_at: finishedAt,
-    execution_time: Math.round(seconds * 1e6) / 1e6,
-    ...outcome,
-  };
+  const document = completedSweepDocument(sweepId, plan, combinations, {
+    createdAt,
+    startedAt: createdAt,
+    finishedAt: new Date().toISOString(),
+    executionTime: Math.round(seconds * 1e6) / 1e6,
+  });
   process.stderr.write(
     `${plan.combinations} combinations in ${seconds.toFixed(2)} s on ${threads} thread(s): ${(plan.combinations / seconds).toFixed(1)} combinations/s\n`,
   );

@@ -12,11 +12,10 @@ import {
 } from '@app/platform';
 import {
   ChunkResult,
+  completedSweepDocument,
   encodeSweepResults,
   planOf,
-  summariseSweep,
   sweepDir,
-  SweepDocument,
   SweepRequest,
   sweepCatalogueRow,
   writeSweepFolder,
@@ -192,22 +191,14 @@ export class SweepConsumer implements OnApplicationBootstrap, OnModuleDestroy {
       );
       throw new UnrecoverableError('incomplete sweep');
     }
-    const outcome = summariseSweep(plan, results);
     const finishedAt = new Date().toISOString();
-    const document: SweepDocument = {
-      sweep_id: sweepId,
-      status: 'completed',
-      combinations: plan.combinations,
-      done: plan.combinations,
-      request,
-      objective: request.objective,
-      created_at: state.created_at,
-      started_at: state.started_at,
-      finished_at: finishedAt,
-      execution_time:
+    const document = completedSweepDocument(sweepId, plan, results, {
+      createdAt: state.created_at,
+      startedAt: state.started_at,
+      finishedAt,
+      executionTime:
         (Date.parse(finishedAt) - Date.parse(state.started_at ?? state.created_at)) / 1000,
-      ...outcome,
-    };
+    });
     // The folder first, then the status: a reader that sees `completed` finds the files.
     const manifest = await writeSweepFolder(
       this.config.resultsDir,

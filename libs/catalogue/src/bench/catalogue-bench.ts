@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import { Catalogue, HistoryFilters } from '../catalogue';
 import { openCatalogue, OpenCatalogueOptions } from '../open-catalogue';
 import { rebuildCatalogue } from '../rebuild';
-import { BENCH_STRATEGIES, BENCH_SYMBOLS, generateRunFolders, mulberry32 } from './run-folders';
+import { seededRandom } from '@app/data';
+import { BENCH_STRATEGIES, BENCH_SYMBOLS, generateRunFolders } from './run-folders';
 
 /** A named kind of history query; `make` draws its values. */
 export interface HistoryFilterKind {
@@ -110,7 +111,7 @@ export async function benchHistory(
   catalogue: Catalogue,
   { calls = 2000, concurrency = 10, seed = 1 } = {},
 ): Promise<HistoryBenchResult> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const timings = new Map<string, number[]>();
   const loop = watchEventLoop();
   let next = 0;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '@app/data';
 import { MANIFEST_FILE_NAME, RESULT_FILE_NAME } from '@app/storage';
 import type { Manifest } from '@app/storage';
 
@@ -46,7 +47,7 @@ export function* generateRunManifests(
   count: number,
   options: RunFolderOptions = {},
 ): Generator<Manifest> {
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const nowMs = (options.now ?? new Date()).getTime();
   const windowMs = (options.retentionDays ?? 7) * DAY_MS;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
@@ -232,18 +233,6 @@ function resultDocument(manifest: Manifest): object {
       environment: manifest.metadata.environment,
       execution_host: manifest.metadata.execution_host,
     },
-  };
-}
-
-/** A small, fast, seedable generator (mulberry32): reproducible data, not cryptography. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
